@@ -1,0 +1,31 @@
+using Distillery.Abstractions;
+
+namespace Distillery.Datasets;
+
+/// <summary>IDX files in a folder, each either raw or gzipped (<c>name</c> or <c>name.gz</c>).</summary>
+public sealed class FolderIdxSource : IIdxSource
+{
+    public FolderIdxSource(string folder)
+    {
+        Location = System.IO.Path.GetFullPath(folder);
+        if (!Directory.Exists(Location))
+            throw new DataFormatException(Location,
+                $"dataset folder not found (it should hold {MnistLayout.Listing})");
+    }
+
+    public string Location { get; }
+
+    public IdxArray Read(string baseName, int expectedMagic) => IdxFile.ReadFile(Resolve(baseName), expectedMagic);
+
+    /// <summary>
+    /// The raw file when present (no decompression needed), else the gzipped one; when neither exists the
+    /// error lists both names that were looked for.
+    /// </summary>
+    public string Resolve(string baseName)
+    {
+        string[] candidates = [System.IO.Path.Combine(Location, baseName), System.IO.Path.Combine(Location, baseName + ".gz")];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new DataFormatException(candidates[0],
+                $"file not found: looked for {baseName} and {baseName}.gz in {Location}");
+    }
+}

@@ -1,0 +1,14 @@
+namespace Distillery.Datasets;
+
+/// <summary>
+/// Where MNIST-layout files come from (a folder on disk, the plugin's embedded resources), so that one
+/// reader turns either into a dataset.
+/// </summary>
+public interface IIdxSource
+{
+    /// <summary>Where the files are, for log lines and dataset descriptions.</summary>
+    string Location { get; }
+
+    /// <summary>Reads the file with base name <paramref name="baseName"/> (no ".gz"), checking its magic number.</summary>
+    IdxArray Read(string baseName, int expectedMagic);
+}

@@ -1,0 +1,62 @@
+using Distillery.Abstractions;
+using Distillery.Abstractions.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distillery.Datasets;
+
+/// <summary>
+/// Turns the four MNIST-layout files of a source into train and test <see cref="ImageSet"/>s: images
+/// float32 [N, 1, H, W] in [0, 1] and labels int64 [N], on the CPU, after checking that the files agree.
+/// </summary>
+public static class MnistFamilyReader
+{
+    /// <param name="trainLimit">Keep only the first N training images (0 = all).</param>
+    /// <param name="testLimit">Keep only the first N test images (0 = all).</param>
+    public static (ImageSet Train, ImageSet Test) Read(IIdxSource source, IReadOnlyList<string> classNames,
+        int trainLimit = 0, int testLimit = 0)
+    {
+        var (trainImages, trainLabels) = ReadPair(source, MnistLayout.TrainImages, MnistLayout.TrainLabels, classNames.Count);
+        var (testImages, testLabels) = ReadPair(source, MnistLayout.TestImages, MnistLayout.TestLabels, classNames.Count);
+
+        // Train and test must share an image size, or no model fitted on one can be evaluated on the other.
+        if (!trainImages.Dimensions.AsSpan(1).SequenceEqual(testImages.Dimensions.AsSpan(1)))
+            throw new DataFormatException(testImages.Source,
+                $"images are {testImages.Dimensions[1]}x{testImages.Dimensions[2]} but those of {trainImages.Source} " +
+                $"are {trainImages.Dimensions[1]}x{trainImages.Dimensions[2]}");
+
+        return (ToImageSet(trainImages, trainLabels, classNames, trainLimit),
+                ToImageSet(testImages, testLabels, classNames, testLimit));
+    }
+
+    private static (IdxArray Images, IdxArray Labels) ReadPair(IIdxSource source, string imagesName, string labelsName, int classCount)
+    {
+        var images = source.Read(imagesName, IdxFile.UInt8ImagesMagic);
+        var labels = source.Read(labelsName, IdxFile.UInt8LabelsMagic);
+        if (images.Count != labels.Count)
+            throw new DataFormatException(labels.Source,
+                $"image/label count mismatch: {labels.Count} labels here but {images.Count} images in {images.Source}");
+
+        // A label outside the class list would index past the class names (and one-hot encodings) later.
+        var bad = Array.FindIndex(labels.Data, l => l >= classCount);
+        if (bad >= 0)
+            throw new DataFormatException(labels.Source,
+                $"label {labels.Data[bad]} at index {bad} is not a class: this dataset has {classCount} classes (0-{classCount - 1})");
+        return (images, labels);
+    }
+
+    private static ImageSet ToImageSet(IdxArray images, IdxArray labels, IReadOnlyList<string> classNames, int limit)
+    {
+        var count = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
+        int height = images.Dimensions[1], width = images.Dimensions[2];
+        var pixels = count == images.Count ? images.Data : images.Data.AsSpan(0, count * height * width).ToArray();
+        var labelValues = new long[count];
+        for (var i = 0; i < count; i++) labelValues[i] = labels.Data[i];
+
+        using var scope = NewDisposeScope();
+        var bytes = tensor(pixels, [count, 1, height, width], ScalarType.Byte);
+        var x = bytes.to_type(ScalarType.Float32).div_(255f);
+        var y = tensor(labelValues, [count], ScalarType.Int64);
+        return new ImageSet(x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope(), classNames);
+    }
+}

@@ -1,0 +1,91 @@
+using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Runs;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distillery.Kip;
+
+/// <summary>
+/// Everything KIP's remaining steps depend on: the support images and targets, the optimiser moments and the
+/// step count. Target batches are derived from (seed, step), so no generator state needs saving.
+/// </summary>
+internal sealed class KipState : IDisposable
+{
+    private KipState(Tensor images, Tensor targets, Tensor classes, double learningRate, bool learnLabels)
+    {
+        Images = images;
+        Targets = targets;
+        Classes = classes;
+        ImageOptimizer = new Adam(images, learningRate);
+        TargetOptimizer = learnLabels ? new Adam(targets, learningRate) : null;
+    }
+
+    public Tensor Images { get; }
+    public Tensor Targets { get; }
+    public Tensor Classes { get; }
+    public Adam ImageOptimizer { get; }
+    public Adam? TargetOptimizer { get; }
+    public long Step { get; set; }
+
+    /// <summary>A class-balanced random sample of real training images, or the state of the latest checkpoint.</summary>
+    public static KipState Start(DistillationContext run, KipOptions options, ClassBalancedSampler sampler)
+    {
+        using var generator = run.CreateGenerator("kip.support-init");
+        var chosen = run.Train.Select(sampler.Sample(options.ImagesPerClass, generator));
+        var state = new KipState(
+            chosen.Images.to(run.DType).clone(),
+            RegressionTargets.Encode(chosen.Labels, run.Train.ClassCount, run.DType, run.Device),
+            chosen.Labels.to(run.Device).clone(),
+            options.LearningRate, options.LearnLabels);
+
+        var checkpoint = run.Checkpoints.LoadLatest();
+        if (checkpoint is not null)
+        {
+            state.Restore(checkpoint, run);
+            run.Logger.LogInformation("Resuming KIP from the checkpoint at step {Step}", checkpoint.Step);
+        }
+        return state;
+    }
+
+    public SupportSet Snapshot() => new(Images.detach().clone(), Targets.detach().clone(), Classes.clone());
+
+    public void SaveCheckpoint(RunContext run)
+    {
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["images"] = Images,
+            ["targets"] = Targets,
+            ["classes"] = Classes,
+            ["adam.images.m"] = ImageOptimizer.FirstMoment,
+            ["adam.images.v"] = ImageOptimizer.SecondMoment,
+        };
+        if (TargetOptimizer is not null)
+        {
+            tensors["adam.targets.m"] = TargetOptimizer.FirstMoment;
+            tensors["adam.targets.v"] = TargetOptimizer.SecondMoment;
+        }
+        run.Checkpoints.Save(Step, tensors);
+    }
+
+    private void Restore(Checkpoint checkpoint, RunContext run)
+    {
+        Tensor Load(string name) => checkpoint.Tensors.TryGetValue(name, out var t)
+            ? t
+            : throw new Distillery.Abstractions.DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{name}' tensor; it was written by a different experiment");
+
+        using var noGrad = no_grad();
+        Images.copy_(Load("images"));
+        Targets.copy_(Load("targets"));
+        Classes.copy_(Load("classes"));
+        ImageOptimizer.Restore(Load("adam.images.m"), Load("adam.images.v"));
+        TargetOptimizer?.Restore(Load("adam.targets.m"), Load("adam.targets.v"));
+        Step = checkpoint.Step;
+    }
+
+    public void Dispose()
+    {
+        ImageOptimizer.Dispose();
+        TargetOptimizer?.Dispose();
+    }
+}

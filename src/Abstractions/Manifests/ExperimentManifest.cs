@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+
+namespace Distillery.Abstractions.Manifests;
+
+/// <summary>
+/// A declarative experiment: which plugins, with which options, on which device and seed, written where.
+/// This is the product's public interface; the host reads it from JSON or YAML and validates every field.
+/// </summary>
+public sealed class ExperimentManifest
+{
+    public required string Name { get; init; }
+    public long Seed { get; init; }
+    public string Device { get; init; } = "cpu";
+    public string DType { get; init; } = "float32";
+    public required PluginSection Dataset { get; init; }
+    public IReadOnlyList<PluginSection> Preprocess { get; init; } = [];
+    public PluginSection? Kernel { get; init; }
+    public required PluginSection Algorithm { get; init; }
+    public IReadOnlyList<PluginSection> Evaluation { get; init; } = [];
+    public OutputSection Output { get; init; } = new();
+
+    /// <summary>Extra plugin folders, searched besides the default one next to the executable.</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+}
+
+/// <summary>A plugin choice: its manifest name and its options object (bound to the plugin's options class).</summary>
+public sealed class PluginSection
+{
+    public required string Name { get; init; }
+    public JsonObject Options { get; init; } = new();
+}
+
+public sealed class OutputSection
+{
+    /// <summary>The run folder; relative paths are relative to the working directory. Default runs/&lt;name&gt;.</summary>
+    public string? Directory { get; init; }
+}

@@ -1,0 +1,63 @@
+using System.Composition;
+
+namespace Distillery.Abstractions.Plugins;
+
+// Exports a plugin class under its kind's contract, with the metadata the host reads: kind, manifest name and a
+// one-line description (shown by `distillery plugins`). MEF2 reads metadata only from properties declared on the
+// concrete attribute class itself, hence each attribute declares its own three properties.
+
+/// <summary>Exports a distillation algorithm (<see cref="IAlgorithm"/>) under a manifest name, e.g. <c>kip</c>.</summary>
+[MetadataAttribute]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ExportAlgorithmAttribute(string name) : ExportAttribute(typeof(IAlgorithm))
+{
+    public string Kind => PluginKinds.Algorithm;
+    public string Name { get; } = PluginNames.Check(name);
+    public string Description { get; set; } = "";
+}
+
+/// <summary>Exports a kernel provider (<see cref="IKernelProvider"/>) under a manifest name, e.g. <c>fc</c>.</summary>
+[MetadataAttribute]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ExportKernelAttribute(string name) : ExportAttribute(typeof(IKernelProvider))
+{
+    public string Kind => PluginKinds.Kernel;
+    public string Name { get; } = PluginNames.Check(name);
+    public string Description { get; set; } = "";
+}
+
+/// <summary>Exports a dataset loader (<see cref="IDatasetLoader"/>) under a manifest name, e.g. <c>fashion-mnist</c>.</summary>
+[MetadataAttribute]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ExportDatasetAttribute(string name) : ExportAttribute(typeof(IDatasetLoader))
+{
+    public string Kind => PluginKinds.Dataset;
+    public string Name { get; } = PluginNames.Check(name);
+    public string Description { get; set; } = "";
+}
+
+/// <summary>Exports a preprocessor (<see cref="IPreprocessor"/>) under a manifest name, e.g. <c>standardize</c>.</summary>
+[MetadataAttribute]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ExportPreprocessorAttribute(string name) : ExportAttribute(typeof(IPreprocessor))
+{
+    public string Kind => PluginKinds.Preprocessor;
+    public string Name { get; } = PluginNames.Check(name);
+    public string Description { get; set; } = "";
+}
+
+/// <summary>Exports an evaluator (<see cref="IEvaluator"/>) under a manifest name, e.g. <c>krr</c>.</summary>
+[MetadataAttribute]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ExportEvaluatorAttribute(string name) : ExportAttribute(typeof(IEvaluator))
+{
+    public string Kind => PluginKinds.Evaluator;
+    public string Name { get; } = PluginNames.Check(name);
+    public string Description { get; set; } = "";
+}
+
+internal static class PluginNames
+{
+    public static string Check(string name) =>
+        string.IsNullOrWhiteSpace(name) ? throw new ArgumentException("A plugin needs a manifest name.", nameof(name)) : name;
+}

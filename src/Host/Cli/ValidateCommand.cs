@@ -1,0 +1,28 @@
+using Distillery.Abstractions;
+using Distillery.Host.Runs;
+
+namespace Distillery.Host.Cli;
+
+/// <summary>
+/// <c>distillery validate</c>: parse the manifest, resolve every plugin, bind and validate every option, check
+/// the device — and run nothing. Prints the resolved manifest (defaults filled in).
+/// </summary>
+public static class ValidateCommand
+{
+    public static int Execute(string manifest, string[] overrides, string[] pluginFolders, bool verbose)
+    {
+        try
+        {
+            var input = ExperimentInput.Load(manifest, overrides, pluginFolders);
+            foreach (var problem in input.Catalog.Problems) Console.Error.WriteLine($"warning: plugin skipped: {problem}");
+            DeviceSelector.Resolve(input.Manifest.Device);
+            Console.WriteLine(input.Plan.ToResolvedJson().ToJsonString(Manifests.OptionsSchema.Json));
+            Console.Error.WriteLine($"{manifest}: valid");
+            return ExitCodes.Success;
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
+    }
+}

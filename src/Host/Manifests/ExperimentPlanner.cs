@@ -1,0 +1,172 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Distillery.Abstractions.Manifests;
+using Distillery.Abstractions.Plugins;
+using Distillery.Host.Plugins;
+
+namespace Distillery.Host.Manifests;
+
+/// <summary>
+/// Turns a manifest tree into an <see cref="ExperimentPlan"/>: checks every field, resolves every plugin in the
+/// catalog and binds its options. All problems are collected and reported together, each with its path.
+/// </summary>
+public static partial class ExperimentPlanner
+{
+    private static readonly string[] TopLevelFields =
+        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins"];
+    private static readonly string[] DTypes = ["float32", "float64"];
+
+    [GeneratedRegex("^(cpu|cuda(:[0-9]+)?)$")]
+    private static partial Regex DevicePattern();
+
+    /// <summary>The basic fields only (no plugins): enough to find extra plugin folders before the catalog loads.</summary>
+    public static ExperimentManifest ReadManifest(JsonObject json)
+    {
+        var problems = new List<string>();
+        var manifest = ReadManifest(json, problems);
+        if (problems.Count > 0) throw new ManifestException(problems);
+        return manifest;
+    }
+
+    public static ExperimentPlan Plan(JsonObject json, PluginCatalog catalog)
+    {
+        var problems = new List<string>();
+        var manifest = ReadManifest(json, problems);
+
+        PluginChoice? Resolve(PluginSection? section, string kind, string path)
+        {
+            if (section is null) return null;
+            var plugin = catalog.Find(kind, section.Name);
+            if (plugin is null)
+            {
+                problems.Add(catalog.UnknownPlugin($"{path}.name", kind, section.Name).Message);
+                return null;
+            }
+            var options = OptionsBinder.Bind(plugin.OptionsType, section.Options, $"{path}.options", problems);
+            return new PluginChoice(plugin, options, path);
+        }
+
+        var dataset = Resolve(manifest.Dataset, PluginKinds.Dataset, "dataset");
+        var preprocess = manifest.Preprocess.Select((p, i) => Resolve(p, PluginKinds.Preprocessor, $"preprocess[{i}]")).ToList();
+        var kernel = Resolve(manifest.Kernel, PluginKinds.Kernel, "kernel");
+        var algorithm = Resolve(manifest.Algorithm, PluginKinds.Algorithm, "algorithm");
+        var evaluation = manifest.Evaluation.Select((p, i) => Resolve(p, PluginKinds.Evaluator, $"evaluation[{i}]")).ToList();
+
+        if (problems.Count > 0) throw new ManifestException(problems);
+        return new ExperimentPlan(manifest, dataset!, preprocess!, kernel, algorithm!, evaluation!);
+    }
+
+    private static ExperimentManifest ReadManifest(JsonObject json, List<string> problems)
+    {
+        foreach (var (key, _) in json)
+            if (!TopLevelFields.Contains(key))
+                problems.Add($"{key}: unknown field; allowed: {string.Join(", ", TopLevelFields)}");
+
+        var name = ReadString(json, "name", problems, required: true) ?? "experiment";
+        var device = ReadString(json, "device", problems) ?? "cpu";
+        if (!DevicePattern().IsMatch(device)) problems.Add($"device: must be cpu, cuda or cuda:N, got \"{device}\"");
+        var dtype = ReadString(json, "dtype", problems) ?? "float32";
+        if (!DTypes.Contains(dtype)) problems.Add($"dtype: must be one of {string.Join(", ", DTypes)}, got \"{dtype}\"");
+
+        return new ExperimentManifest
+        {
+            Name = name,
+            Seed = ReadSeed(json, problems),
+            Device = device,
+            DType = dtype,
+            Dataset = ReadSection(json["dataset"], "dataset", problems, required: true) ?? Placeholder,
+            Preprocess = ReadSections(json["preprocess"], "preprocess", problems),
+            Kernel = ReadSection(json["kernel"], "kernel", problems, required: false),
+            Algorithm = ReadSection(json["algorithm"], "algorithm", problems, required: true) ?? Placeholder,
+            Evaluation = ReadSections(json["evaluation"], "evaluation", problems),
+            Output = ReadOutput(json["output"], problems),
+            Plugins = ReadStrings(json["plugins"], "plugins", problems),
+        };
+    }
+
+    private static readonly PluginSection Placeholder = new() { Name = "" };
+
+    private static long ReadSeed(JsonObject json, List<string> problems)
+    {
+        var node = json["seed"];
+        if (node is null) return 0;
+        if (node.GetValueKind() == JsonValueKind.Number && node.AsValue().TryGetValue<long>(out var seed)) return seed;
+        problems.Add($"seed: expected an integer, got {node.ToJsonString()}");
+        return 0;
+    }
+
+    private static string? ReadString(JsonObject json, string key, List<string> problems, bool required = false, string? path = null)
+    {
+        path ??= key;
+        var node = json[key];
+        if (node is null)
+        {
+            if (required) problems.Add($"{path}: required");
+            return null;
+        }
+        if (node.GetValueKind() == JsonValueKind.String) return node.GetValue<string>();
+        problems.Add($"{path}: expected a string, got {node.ToJsonString()}");
+        return null;
+    }
+
+    private static PluginSection? ReadSection(JsonNode? node, string path, List<string> problems, bool required)
+    {
+        if (node is null)
+        {
+            if (required) problems.Add($"{path}: required, e.g. {{ \"name\": \"...\", \"options\": {{ }} }}");
+            return null;
+        }
+        if (node is not JsonObject section)
+        {
+            problems.Add($"{path}: expected an object {{ \"name\": ..., \"options\": {{...}} }}, got {node.ToJsonString()}");
+            return null;
+        }
+        foreach (var (key, _) in section)
+            if (key is not ("name" or "options"))
+                problems.Add($"{path}.{key}: unknown field; allowed: name, options");
+        var name = ReadString(section, "name", problems, required: true, path: $"{path}.name");
+        var options = section["options"];
+        if (options is not null and not JsonObject)
+        {
+            problems.Add($"{path}.options: expected an object, got {options.ToJsonString()}");
+            options = null;
+        }
+        return name is null ? null : new PluginSection { Name = name, Options = (JsonObject?)options?.DeepClone() ?? new JsonObject() };
+    }
+
+    private static IReadOnlyList<PluginSection> ReadSections(JsonNode? node, string path, List<string> problems)
+    {
+        if (node is null) return [];
+        if (node is JsonObject) return ReadSection(node, path, problems, required: true) is { } single ? [single] : [];
+        if (node is not JsonArray array)
+        {
+            problems.Add($"{path}: expected an array of {{ \"name\": ... }} objects, got {node.ToJsonString()}");
+            return [];
+        }
+        return array.Select((item, i) => ReadSection(item, $"{path}[{i}]", problems, required: true))
+            .Where(s => s is not null).Select(s => s!).ToList();
+    }
+
+    private static OutputSection ReadOutput(JsonNode? node, List<string> problems)
+    {
+        if (node is null) return new OutputSection();
+        if (node is not JsonObject output)
+        {
+            problems.Add($"output: expected an object {{ \"directory\": ... }}, got {node.ToJsonString()}");
+            return new OutputSection();
+        }
+        foreach (var (key, _) in output)
+            if (key != "directory") problems.Add($"output.{key}: unknown field; allowed: directory");
+        return new OutputSection { Directory = ReadString(output, "directory", problems, path: "output.directory") };
+    }
+
+    private static IReadOnlyList<string> ReadStrings(JsonNode? node, string path, List<string> problems)
+    {
+        if (node is null) return [];
+        if (node is JsonArray array && array.All(i => i?.GetValueKind() == JsonValueKind.String))
+            return array.Select(i => i!.GetValue<string>()).ToList();
+        problems.Add($"{path}: expected an array of folder paths, got {node.ToJsonString()}");
+        return [];
+    }
+}

@@ -1,0 +1,148 @@
+using System.Composition;
+using System.Composition.Hosting;
+using System.Reflection;
+using Distillery.Abstractions;
+using Distillery.Abstractions.Plugins;
+
+namespace Distillery.Host.Plugins;
+
+/// <summary>
+/// Every plugin found in the plugin folders, by kind and name. Each plugin assembly is loaded into its own
+/// <see cref="PluginLoadContext"/> and composed by MEF on its own, so a broken assembly (not .NET, missing
+/// dependency, failing composition) or a duplicate name is reported and the others still load.
+/// </summary>
+public sealed class PluginCatalog
+{
+    private static readonly (string Kind, Type Contract)[] Contracts =
+    [
+        (PluginKinds.Algorithm, typeof(IAlgorithm)),
+        (PluginKinds.Kernel, typeof(IKernelProvider)),
+        (PluginKinds.Dataset, typeof(IDatasetLoader)),
+        (PluginKinds.Preprocessor, typeof(IPreprocessor)),
+        (PluginKinds.Evaluator, typeof(IEvaluator)),
+    ];
+
+    private readonly List<PluginDescriptor> _plugins = [];
+    private readonly List<PluginProblem> _problems = [];
+    private readonly HashSet<string> _loadedAssemblies = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<PluginDescriptor> Plugins => _plugins;
+    public IReadOnlyList<PluginProblem> Problems => _problems;
+    public IReadOnlyList<string> Folders { get; private set; } = [];
+
+    /// <summary>Loads every plugin under <paramref name="folders"/>, in order; earlier folders win name clashes.</summary>
+    public static PluginCatalog Load(IEnumerable<string> folders)
+    {
+        var catalog = new PluginCatalog();
+        var searched = new List<string>();
+        foreach (var folder in folders.Select(Path.GetFullPath).Distinct())
+        {
+            searched.Add(folder);
+            if (!Directory.Exists(folder))
+            {
+                catalog._problems.Add(new PluginProblem(folder, "plugin folder does not exist"));
+                continue;
+            }
+            foreach (var assemblyPath in PluginAssemblyFinder.FindEntryAssemblies(folder))
+                catalog.LoadAssembly(assemblyPath);
+        }
+        catalog.Folders = searched;
+        return catalog;
+    }
+
+    public IEnumerable<PluginDescriptor> OfKind(string kind) =>
+        _plugins.Where(p => p.Kind == kind).OrderBy(p => p.Name, StringComparer.Ordinal);
+
+    public PluginDescriptor? Find(string kind, string name) =>
+        _plugins.FirstOrDefault(p => p.Kind == kind && p.Name == name);
+
+    private void LoadAssembly(string path)
+    {
+        Assembly assembly;
+        try
+        {
+            var identity = AssemblyName.GetAssemblyName(path);
+            if (!_loadedAssemblies.Add(identity.Name ?? path))
+            {
+                _problems.Add(new PluginProblem(path, $"assembly '{identity.Name}' is already loaded from another plugin folder; this copy is ignored"));
+                return;
+            }
+            assembly = new PluginLoadContext(path).LoadFromAssemblyPath(path);
+            assembly.GetTypes(); // surfaces missing dependencies now, with this file's name, not at first use
+        }
+        catch (BadImageFormatException)
+        {
+            _problems.Add(new PluginProblem(path, "not a .NET assembly"));
+            return;
+        }
+        catch (ReflectionTypeLoadException e)
+        {
+            var missing = e.LoaderExceptions.Where(x => x is not null).Select(x => x!.Message).Distinct().FirstOrDefault();
+            _problems.Add(new PluginProblem(path, $"could not load its types: {missing}"));
+            return;
+        }
+        catch (Exception e) when (e is FileLoadException or FileNotFoundException or IOException)
+        {
+            _problems.Add(new PluginProblem(path, $"could not be loaded: {e.Message}"));
+            return;
+        }
+
+        try
+        {
+            using var container = new ContainerConfiguration().WithAssembly(assembly).CreateContainer();
+            foreach (var (kind, contract) in Contracts)
+                foreach (var descriptor in Discover(container, kind, contract, path))
+                    Register(descriptor);
+        }
+        catch (Exception e)
+        {
+            _problems.Add(new PluginProblem(path, $"MEF composition failed: {e.Message}"));
+        }
+    }
+
+    private static IEnumerable<PluginDescriptor> Discover(CompositionContext container, string kind, Type contract, string path)
+    {
+        var method = typeof(PluginCatalog).GetMethod(nameof(DiscoverTyped), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(contract);
+        try
+        {
+            return (IEnumerable<PluginDescriptor>)method.Invoke(null, [container, kind, path])!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+
+    private static List<PluginDescriptor> DiscoverTyped<TContract>(CompositionContext container, string kind, string path) where TContract : IPlugin
+    {
+        var result = new List<PluginDescriptor>();
+        foreach (var factory in container.GetExports<ExportFactory<TContract, PluginMetadata>>())
+        {
+            // Creating one instance tells the options type; plugins are cheap to construct by contract.
+            using var probe = factory.CreateExport();
+            result.Add(new PluginDescriptor(kind, factory.Metadata.Name, factory.Metadata.Description,
+                probe.Value.OptionsType, path, () => factory.CreateExport().Value));
+        }
+        return result;
+    }
+
+    private void Register(PluginDescriptor descriptor)
+    {
+        var existing = Find(descriptor.Kind, descriptor.Name);
+        if (existing is not null)
+        {
+            _problems.Add(new PluginProblem(descriptor.SourcePath,
+                $"{descriptor.Kind} '{descriptor.Name}' is already provided by {existing.SourcePath}; this one is ignored"));
+            return;
+        }
+        _plugins.Add(descriptor);
+    }
+
+    /// <summary>A clear error for an unknown name, listing the known ones.</summary>
+    public DistilleryException UnknownPlugin(string manifestPath, string kind, string name)
+    {
+        var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
+        return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'; known {kind}s: {(known.Length > 0 ? known : "none")}");
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Plugins;
+using Distillery.Abstractions.Runs;
+using Distillery.Host.Manifests;
+using Distillery.Host.Outputs;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Distillery.Host.Runs;
+
+/// <summary>
+/// Runs one planned experiment into one run folder: load the data, fit and apply preprocessing, build the
+/// kernel, distil, evaluate, and write the outputs. A folder that already holds this experiment is resumed
+/// from its last checkpoint; one that holds a different experiment is refused.
+/// </summary>
+public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
+{
+    public RunMetrics Run(ExperimentPlan plan, RunFolder folder, IProgressDisplay display, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var manifest = plan.Manifest;
+        var device = DeviceSelector.Resolve(manifest.Device);
+        var dtype = DeviceSelector.DType(manifest.DType);
+        PrepareFolder(plan, folder);
+        manual_seed(manifest.Seed);
+
+        using var progress = new ProgressLog(folder.ProgressLog, display);
+        var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation);
+
+        var data = LoadData(plan, baseContext.Plain(), folder);
+        var kernel = plan.Kernel is null ? null : plan.Kernel.Create<IKernelProvider>().Create(baseContext.Plain(), plan.Kernel.Options);
+        var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Create<IEvaluator>())).ToList();
+
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support)
+        {
+            using var noGrad = no_grad();
+            var context = baseContext.ForEvaluation(support, data.Test, kernel);
+            return evaluators.ToDictionary(e => e.Choice.Plugin.Name, e => e.Plugin.Evaluate(context, e.Choice.Options));
+        }
+
+        logger.LogInformation("Distilling with {Algorithm}", plan.Algorithm.Plugin.Name);
+        var distillation = baseContext.ForDistillation(data.Train, kernel, support =>
+            EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary(),
+            new CheckpointStore(folder.Checkpoints, logger));
+        var supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+
+        logger.LogInformation("Evaluating {Count} distilled images", supportSet.Count);
+        var evaluations = EvaluateAll(supportSet);
+        WriteDistilledSet(folder, supportSet, data);
+
+        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count);
+        File.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        foreach (var (evaluator, figures) in evaluations)
+            foreach (var (name, value) in figures)
+                logger.LogInformation("{Evaluator} {Figure}: {Value:G6}", evaluator, name, value);
+        return metrics;
+    }
+
+    private void PrepareFolder(ExperimentPlan plan, RunFolder folder)
+    {
+        var resolved = plan.ToResolvedJson();
+        resolved["output"] = new JsonObject { ["directory"] = folder.Path };
+        var text = resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (File.Exists(folder.ResolvedManifest))
+        {
+            if (File.ReadAllText(folder.ResolvedManifest) != text)
+                throw new DistilleryException(
+                    $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
+            logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
+        }
+        folder.Create();
+        File.WriteAllText(folder.ResolvedManifest, text);
+    }
+
+    private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)
+    {
+        public Tensor ToPixels(Tensor images) => Transforms.Reverse().Aggregate(images, (x, t) => t.Inverse(x));
+    }
+
+    private PreparedData LoadData(ExperimentPlan plan, RunContext context, RunFolder folder)
+    {
+        var splits = plan.Dataset.Create<IDatasetLoader>().Load(context, plan.Dataset.Options);
+        logger.LogInformation("Dataset {Name}: {Train} training and {Test} test images of {Classes} classes, {C}×{H}×{W}",
+            plan.Dataset.Plugin.Name, splits.Train.Count, splits.Test.Count, splits.Train.ClassCount,
+            splits.Train.Channels, splits.Train.Height, splits.Train.Width);
+
+        var train = splits.Train.Images.to(context.DType);
+        var test = splits.Test.Images.to(context.DType);
+        var transforms = new List<IImageTransform>();
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (choice, index) in plan.Preprocess.Select((c, i) => (c, i)))
+        {
+            // Fitted on the training images only, then applied to test exactly as to train.
+            var transform = choice.Create<IPreprocessor>().Fit(context, train, choice.Options);
+            (train, test) = (transform.Forward(train), transform.Forward(test));
+            transforms.Add(transform);
+            foreach (var (name, tensor) in transform.State) state[$"{index}.{choice.Plugin.Name}.{name}"] = tensor;
+        }
+        if (state.Count > 0) SafeTensorsFile.Write(folder.Preprocessing, state);
+
+        return new PreparedData(
+            splits.Train with { Images = train.to(context.Device), Labels = splits.Train.Labels.to(context.Device) },
+            splits.Test with { Images = test.to(context.Device), Labels = splits.Test.Labels.to(context.Device) },
+            transforms);
+    }
+
+    private void WriteDistilledSet(RunFolder folder, SupportSet support, PreparedData data)
+    {
+        using var scope = NewDisposeScope();
+        var pixels = data.ToPixels(support.Images.detach());
+        SafeTensorsFile.Write(folder.DistilledSet, new Dictionary<string, Tensor>
+        {
+            ["images"] = support.Images,
+            ["targets"] = support.Targets,
+            ["classes"] = support.Classes,
+            ["pixels"] = pixels,
+        }, new Dictionary<string, string> { ["classNames"] = JsonSerializer.Serialize(data.Train.ClassNames) });
+        ImageGridPng.Write(folder.ImageGrid, pixels, support.Classes, data.Train.ClassCount);
+        logger.LogInformation("Wrote {Set} and {Grid}", folder.DistilledSet, folder.ImageGrid);
+    }
+
+    /// <summary>Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation.</summary>
+    private sealed class DistillationContextBuilder(Device device, ScalarType dtype, long seed, ILogger logger, IProgressReporter progress, CancellationToken cancellation)
+    {
+        public RunContext Plain() => new()
+        {
+            Device = device, DType = dtype, Seed = seed, Logger = logger, Progress = progress, Cancellation = cancellation,
+        };
+
+        public DistillationContext ForDistillation(ImageSet train, IKernelFunction? kernel,
+            Func<SupportSet, IReadOnlyDictionary<string, double>> evaluate, ICheckpointStore checkpoints) => new()
+        {
+            Device = device, DType = dtype, Seed = seed, Logger = logger, Progress = progress, Cancellation = cancellation,
+            Train = train, Kernel = kernel, Evaluate = evaluate, Checkpoints = checkpoints,
+        };
+
+        public EvaluationContext ForEvaluation(SupportSet support, ImageSet test, IKernelFunction? kernel) => new()
+        {
+            Device = device, DType = dtype, Seed = seed, Logger = logger, Cancellation = cancellation,
+            Support = support, Test = test, Kernel = kernel,
+        };
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distillery.Abstractions.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace Distillery.Host.Runs;
+
+/// <summary>
+/// Writes progress as JSON lines (phase, step, loss, elapsed seconds, figures) to the run folder, and passes it on
+/// to a display: a bar on a terminal, periodic log lines otherwise.
+/// </summary>
+public sealed class ProgressLog(string path, IProgressDisplay display) : IProgressReporter, IDisposable
+{
+    private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private string _phase = "";
+
+    public void Start(string phase, long totalSteps, long firstStep = 0)
+    {
+        _phase = phase;
+        display.Start(phase, totalSteps, firstStep);
+    }
+
+    public void Report(ProgressUpdate update)
+    {
+        var line = new JsonObject
+        {
+            ["phase"] = _phase,
+            ["step"] = update.Step,
+            ["elapsedSeconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+        };
+        if (update.Loss is { } loss) line["loss"] = Finite(loss);
+        if (update.Metrics is { Count: > 0 } metrics)
+            line["metrics"] = new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, Finite(m.Value))));
+        _writer.WriteLine(line.ToJsonString());
+        display.Report(update);
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    /// <summary>JSON has no NaN or infinity: such a value is written as null.</summary>
+    private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+}
+
+/// <summary>Shows progress to a person.</summary>
+public interface IProgressDisplay
+{
+    void Start(string phase, long totalSteps, long firstStep);
+    void Report(ProgressUpdate update);
+}
+
+/// <summary>For logs and redirected output: a line about every twentieth of the work, and whenever figures arrive.</summary>
+public sealed class LogProgressDisplay(ILogger logger) : IProgressDisplay
+{
+    private string _phase = "";
+    private long _total;
+    private long _every = 1;
+
+    public void Start(string phase, long totalSteps, long firstStep)
+    {
+        (_phase, _total, _every) = (phase, totalSteps, Math.Max(1, totalSteps / 20));
+        logger.LogInformation("{Phase}: {Total} steps{Resume}", phase, totalSteps, firstStep > 0 ? $", resuming at step {firstStep}" : "");
+    }
+
+    public void Report(ProgressUpdate update)
+    {
+        if (update.Metrics is { Count: > 0 })
+            logger.LogInformation("{Phase} step {Step}/{Total}: {Metrics}", _phase, update.Step, _total,
+                string.Join(", ", update.Metrics.Select(m => $"{m.Key} {m.Value:G4}")));
+        else if (update.Step % _every == 0 || update.Step == _total)
+            logger.LogInformation("{Phase} step {Step}/{Total}{Loss}", _phase, update.Step, _total, update.Loss is { } l ? $", loss {l:G5}" : "");
+    }
+}

@@ -1,0 +1,23 @@
+namespace Distillery.Host.Runs;
+
+/// <summary>The files of one run, all in one folder.</summary>
+public sealed class RunFolder(string path)
+{
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+    public string ResolvedManifest => Combine("manifest.resolved.json");
+    public string Metrics => Combine("metrics.json");
+    public string ProgressLog => Combine("progress.jsonl");
+    public string Log => Combine("run.log");
+    public string DistilledSet => Combine("distilled.safetensors");
+    public string ImageGrid => Combine("distilled.png");
+    public string Preprocessing => Combine("preprocessing.safetensors");
+    public string Checkpoints => Combine("checkpoints");
+
+    public void Create()
+    {
+        Directory.CreateDirectory(Path);
+        Directory.CreateDirectory(Checkpoints);
+    }
+
+    private string Combine(string name) => System.IO.Path.Combine(Path, name);
+}
