@@ -17,7 +17,7 @@ public static partial class ExperimentPlanner
         ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins"];
     private static readonly string[] DTypes = ["float32", "float64"];
 
-    [GeneratedRegex("^(cpu|cuda(:[0-9]+)?)$")]
+    [GeneratedRegex(@"^(cpu|cuda(:[0-9]+)?)\z")]
     private static partial Regex DevicePattern();
 
     /// <summary>The basic fields only (no plugins): enough to find extra plugin folders before the catalog loads.</summary>
@@ -36,7 +36,7 @@ public static partial class ExperimentPlanner
 
         PluginChoice? Resolve(PluginSection? section, string kind, string path)
         {
-            if (section is null) return null;
+            if (section is null || ReferenceEquals(section, Placeholder)) return null; // already reported as missing or malformed
             var plugin = catalog.Find(kind, section.Name);
             if (plugin is null)
             {

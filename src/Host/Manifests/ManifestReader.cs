@@ -23,36 +23,48 @@ public static class ManifestReader
     {
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            throw new DistilleryException($"{path}: invalid JSON at line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}");
+            var at = e.LineNumber is { } line ? $" at line {line + 1}, position {e.BytePositionInLine + 1}" : ""; // none for a duplicate key
+            throw new DistilleryException($"{path}: invalid JSON{at}: {FirstSentence(e.Message)}");
         }
     }
 
     public static JsonNode? ParseYaml(string text, string path)
     {
+        var parser = new Parser(new StringReader(text));
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
             return stream.Documents.Count == 0 ? new JsonObject() : ToJson(stream.Documents[0].RootNode);
         }
         catch (YamlException e)
         {
             throw new DistilleryException($"{path}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, without a position, on some malformed input (e.g. an unclosed "[").
+            var near = parser.Current?.Start;
+            throw new DistilleryException($"{path}: invalid YAML near line {near?.Line ?? 1}, column {near?.Column ?? 1}: malformed flow collection or scalar");
+        }
     }
 
     private static JsonNode? ToJson(YamlNode node) => node switch
     {
         YamlMappingNode mapping => new JsonObject(mapping.Children.Select(pair =>
-            KeyValuePair.Create(((YamlScalarNode)pair.Key).Value ?? "", ToJson(pair.Value)))),
+            KeyValuePair.Create(KeyName(pair.Key), ToJson(pair.Value)))),
         YamlSequenceNode sequence => new JsonArray(sequence.Children.Select(ToJson).ToArray()),
         YamlScalarNode scalar => ScalarToJson(scalar),
         _ => null,
     };
+
+    private static string KeyName(YamlNode key) => key is YamlScalarNode { Value: { } name }
+        ? name
+        : throw new YamlException(key.Start, key.End, "a mapping key must be a plain name, not a list or mapping");
 
     /// <summary>Plain YAML scalars become numbers, booleans or null where they read as such; quoted ones stay strings.</summary>
     private static JsonNode? ScalarToJson(YamlScalarNode scalar)
@@ -63,7 +75,7 @@ public static class ManifestReader
         if (value is "true" or "True" or "TRUE") return JsonValue.Create(true);
         if (value is "false" or "False" or "FALSE") return JsonValue.Create(false);
         if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)) return JsonValue.Create(integer);
-        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)) return JsonValue.Create(number);
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)) return JsonValue.Create(number);
         return JsonValue.Create(value);
     }
 

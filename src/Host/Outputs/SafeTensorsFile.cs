@@ -12,8 +12,8 @@ namespace Distillery.Host.Outputs;
 /// <summary>
 /// The safetensors format (what Python's <c>safetensors</c> package reads): an 8-byte little-endian header
 /// length, a JSON header giving each tensor's dtype, shape and byte range, then the raw little-endian data.
-/// Files are written atomically (temporary file, flush to disk, rename) with a SHA-256 of the data in the
-/// header metadata, so a torn or corrupted file is detected on reading.
+/// Files are written atomically (temporary file, flush to disk, rename) with a SHA-256 of the names, shapes,
+/// metadata and data in the header metadata, so a torn or corrupted file is detected on reading.
 /// </summary>
 public static class SafeTensorsFile
 {
@@ -22,7 +22,7 @@ public static class SafeTensorsFile
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
-        var blobs = new List<byte[]>();
+        var entries = new List<(string Name, string DType, long[] Shape, byte[] Blob)>();
         long offset = 0;
         foreach (var (name, tensor) in tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
@@ -33,13 +33,14 @@ public static class SafeTensorsFile
                 ["shape"] = new JsonArray(tensor.shape.Select(d => (JsonNode)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
             };
-            blobs.Add(bytes);
+            entries.Add((name, DTypeName(tensor.dtype), tensor.shape, bytes));
             offset += bytes.Length;
         }
 
         var meta = new JsonObject();
-        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) meta[key] = value;
-        meta[ChecksumKey] = Convert.ToHexString(Checksum(blobs));
+        metadata ??= new Dictionary<string, string>();
+        foreach (var (key, value) in metadata) meta[key] = value;
+        meta[ChecksumKey] = Checksum(entries, metadata);
         header["__metadata__"] = meta;
 
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
@@ -52,7 +53,7 @@ public static class SafeTensorsFile
             stream.Write(length);
             stream.Write(headerBytes);
             for (var i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            foreach (var blob in blobs) stream.Write(blob);
+            foreach (var entry in entries) stream.Write(entry.Blob);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
@@ -68,40 +69,93 @@ public static class SafeTensorsFile
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)(bytes.Length - 8)) throw new InvalidDataException($"header length {headerLength} exceeds the file size {bytes.Length}");
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject(); }
+        try
+        {
+            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new InvalidDataException("header is not a JSON object");
+        }
         catch (JsonException e) { throw new InvalidDataException("header is not valid JSON: " + e.Message); }
         var dataStart = 8 + (int)headerLength;
 
         var metadata = new Dictionary<string, string>();
         if (header["__metadata__"] is JsonObject meta)
-            foreach (var (key, value) in meta) metadata[key] = value?.GetValue<string>() ?? "";
+            foreach (var (key, value) in meta)
+                metadata[key] = value is null ? "" : value is JsonValue text && text.TryGetValue<string>(out var s) ? s
+                    : throw new InvalidDataException($"metadata '{key}' is not a string");
 
-        var tensors = new Dictionary<string, Tensor>();
-        var blobs = new List<byte[]>();
+        // Check every entry before creating any tensor, so a damaged file fails with InvalidDataException and leaks nothing.
+        var entries = new List<(string Name, string DType, long[] Shape, byte[] Blob)>();
         foreach (var (name, node) in header.OrderBy(h => h.Key, StringComparer.Ordinal))
         {
             if (name == "__metadata__") continue;
-            var dtype = node!["dtype"]!.GetValue<string>();
-            var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            var begin = node["data_offsets"]![0]!.GetValue<long>();
-            var end = node["data_offsets"]![1]!.GetValue<long>();
+            var (dtype, shape, begin, end) = ReadEntry(name, node);
             if (begin < 0 || end < begin || dataStart + end > bytes.Length)
                 throw new InvalidDataException($"tensor '{name}' lies outside the file (truncated?)");
-            var blob = bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)).ToArray();
-            blobs.Add(blob);
-            tensors[name] = FromBytes(blob, dtype, shape);
+            if (ByteCount(dtype, shape, limit: end - begin) != end - begin)
+                throw new InvalidDataException($"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} does not fit its {end - begin} bytes");
+            entries.Add((name, dtype, shape, bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)).ToArray()));
         }
 
-        if (metadata.TryGetValue(ChecksumKey, out var expected) && expected != Convert.ToHexString(Checksum(blobs)))
+        if (metadata.Remove(ChecksumKey, out var expected) && expected != Checksum(entries, metadata))
             throw new InvalidDataException("checksum mismatch: the data was changed or torn after it was written");
+        var tensors = entries.ToDictionary(e => e.Name, e => FromBytes(e.Blob, e.DType, e.Shape));
         return new Contents(tensors, metadata);
     }
 
-    private static byte[] Checksum(IEnumerable<byte[]> blobs)
+    private static (string DType, long[] Shape, long Begin, long End) ReadEntry(string name, JsonNode? node)
+    {
+        if (node is JsonObject entry
+            && entry["dtype"] is JsonValue dtypeNode && dtypeNode.TryGetValue<string>(out var dtype)
+            && entry["shape"] is JsonArray shapeNode
+            && entry["data_offsets"] is JsonArray { Count: 2 } offsets
+            && offsets[0] is JsonValue beginNode && beginNode.TryGetValue<long>(out var begin)
+            && offsets[1] is JsonValue endNode && endNode.TryGetValue<long>(out var end))
+        {
+            var shape = new long[shapeNode.Count];
+            for (var i = 0; i < shape.Length; i++)
+                if (shapeNode[i] is not JsonValue d || !d.TryGetValue(out shape[i]))
+                    throw new InvalidDataException($"tensor '{name}': shape is not a list of integers");
+            return (dtype, shape, begin, end);
+        }
+        throw new InvalidDataException($"tensor '{name}': expected {{ \"dtype\": ..., \"shape\": [...], \"data_offsets\": [begin, end] }}");
+    }
+
+    /// <summary>Bytes a tensor of this dtype and shape takes, or -1 when that is negative or more than <paramref name="limit"/>.</summary>
+    private static long ByteCount(string dtype, long[] shape, long limit)
+    {
+        var count = ElementSize(dtype);
+        foreach (var d in shape)
+        {
+            if (d < 0 || (d > 0 && count > limit / d)) return -1;
+            count *= d;
+        }
+        return count;
+    }
+
+    private static long ElementSize(string dtype) => dtype switch
+    {
+        "F64" or "I64" => 8,
+        "F32" or "I32" => 4,
+        "U8" or "BOOL" => 1,
+        _ => throw new InvalidDataException($"unsupported dtype '{dtype}'"),
+    };
+
+    /// <summary>
+    /// SHA-256 over every tensor's name, dtype, shape and bytes (in name order) and the other metadata, so that a
+    /// changed name, shape, step number or data byte is detected alike.
+    /// </summary>
+    private static string Checksum(IEnumerable<(string Name, string DType, long[] Shape, byte[] Blob)> entries, IReadOnlyDictionary<string, string> metadata)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var blob in blobs) hash.AppendData(blob);
-        return hash.GetHashAndReset();
+        void Add(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\0"));
+        foreach (var (name, dtype, shape, blob) in entries)
+        {
+            Add($"{name}|{dtype}|{string.Join(',', shape)}|{blob.Length}");
+            hash.AppendData(blob);
+        }
+        foreach (var (key, value) in metadata.Where(m => m.Key != ChecksumKey).OrderBy(m => m.Key, StringComparer.Ordinal))
+            Add($"{key}={value}");
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     private static string DTypeName(ScalarType type) => type switch

@@ -35,7 +35,7 @@ public sealed class PluginCatalog
     {
         var catalog = new PluginCatalog();
         var searched = new List<string>();
-        foreach (var folder in folders.Select(Path.GetFullPath).Distinct())
+        foreach (var folder in folders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f))).Distinct())
         {
             searched.Add(folder);
             if (!Directory.Exists(folder))
@@ -62,6 +62,8 @@ public sealed class PluginCatalog
         try
         {
             var identity = AssemblyName.GetAssemblyName(path);
+            // A plugin built with `-o` carries a copy of the contracts; the host's own copy is the one used.
+            if (PluginLoadContext.IsShared(identity)) return;
             if (!_loadedAssemblies.Add(identity.Name ?? path))
             {
                 _problems.Add(new PluginProblem(path, $"assembly '{identity.Name}' is already loaded from another plugin folder; this copy is ignored"));

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using FluentAssertions;
+using Xunit;
+
+namespace Distillery.Tests.EndToEnd;
+
+/// <summary>
+/// Discovery as a user would use it: a third-party plugin project (tests/SamplePlugin) is built by the test into a
+/// folder of its own, dropped next to a file that is not a .NET assembly, then found, listed and run.
+/// </summary>
+public sealed class PluginDiscoveryTests
+{
+    [Fact]
+    public void A_plugin_built_into_a_folder_is_found_listed_and_run_while_a_broken_dll_is_reported()
+    {
+        using var scratch = new ScratchFolder();
+        var pluginRoot = scratch.Combine("plugins");
+        BuildSamplePlugin(Path.Combine(pluginRoot, "MeanImages"));
+        File.WriteAllBytes(Path.Combine(pluginRoot, "Broken.dll"), "this is not a .NET assembly"u8.ToArray());
+
+        var listed = DistilleryProcess.Run(scratch.Path, "plugins", "--kind", "algorithm", "--plugins", pluginRoot);
+        listed.ExitCode.Should().Be(0, listed.ToString());
+        listed.Output.Should().Contain("algorithm mean-images").And.Contain("poolSize").And.Contain("algorithm kip");
+        listed.Error.Should().Contain("Broken.dll: not a .NET assembly");
+
+        var manifest = RunFixtures.SmallKipManifest();
+        manifest["algorithm"] = new JsonObject { ["name"] = "mean-images", ["options"] = new JsonObject { ["imagesPerClass"] = 3, ["poolSize"] = 4 } };
+        var run = DistilleryProcess.Run(scratch.Path, "run", RunFixtures.Write(scratch.Path, manifest), "--plugins", pluginRoot, "--output", scratch.Combine("run"));
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Error.Should().Contain("Broken.dll");
+        RunFixtures.Metrics(scratch.Combine("run"))["supportSize"]!.GetValue<int>().Should().Be(30);
+        RunFixtures.KrrAccuracy(scratch.Combine("run")).Should().BeGreaterThan(0.4);
+    }
+
+    [Fact]
+    public void A_manifest_can_name_its_own_plugin_folder()
+    {
+        using var scratch = new ScratchFolder();
+        BuildSamplePlugin(scratch.Combine("my-plugins", "MeanImages"));
+        var manifest = RunFixtures.SmallKipManifest();
+        manifest["plugins"] = new JsonArray("my-plugins");
+        manifest["algorithm"] = new JsonObject { ["name"] = "mean-images", ["options"] = new JsonObject { ["imagesPerClass"] = 2 } };
+
+        var result = DistilleryProcess.Run(scratch.Path, "validate", RunFixtures.Write(scratch.Path, manifest));
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("\"poolSize\": 5");
+    }
+
+    private static void BuildSamplePlugin(string outputFolder)
+    {
+        var project = Path.Combine(DistilleryProcess.RepositoryRoot, "tests", "SamplePlugin", "Distillery.SamplePlugin.csproj");
+        var build = new ProcessStartInfo("dotnet", ["build", project, "-o", outputFolder, "-nologo", "-v", "q"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(build)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue("dotnet build of the sample plugin should finish");
+        process.ExitCode.Should().Be(0, output.Result + error.Result);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+using System.Text.Json.Nodes;
+using Distillery.Host.Outputs;
+using FluentAssertions;
+using Xunit;
+
+namespace Distillery.Tests.EndToEnd;
+
+/// <summary>The executable run end to end on the embedded sample: outputs, determinism, resuming, validate, plugins.</summary>
+public sealed class RunTests
+{
+    [Fact]
+    public void Run_writes_every_output_and_improves_on_its_natural_starting_point()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 30));
+        var runFolder = scratch.Combine("run");
+
+        var result = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", runFolder);
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        foreach (var file in new[] { "manifest.resolved.json", "metrics.json", "progress.jsonl", "run.log", "distilled.safetensors", "distilled.png", "preprocessing.safetensors" })
+            File.Exists(Path.Combine(runFolder, file)).Should().BeTrue(file);
+        Directory.EnumerateFiles(Path.Combine(runFolder, "checkpoints"), "step-*.safetensors").Should().NotBeEmpty();
+
+        var metrics = RunFixtures.Metrics(runFolder);
+        metrics["wallSeconds"]!.GetValue<double>().Should().BePositive();
+        metrics["peakMemoryBytes"]!.GetValue<long>().Should().BePositive();
+        metrics["evaluations"]!["krr"]!["testCount"]!.GetValue<double>().Should().Be(1000);
+
+        var progress = File.ReadAllLines(Path.Combine(runFolder, "progress.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        progress.Where(p => p["loss"] is not null).Should().HaveCount(30);
+        var initialAccuracy = progress.First(p => p["step"]!.GetValue<long>() == 0)["metrics"]!["krr.testAccuracy"]!.GetValue<double>();
+        RunFixtures.KrrAccuracy(runFolder).Should().BeGreaterThan(initialAccuracy + 0.02, "KIP should improve on the random real images it starts from");
+
+        var distilled = SafeTensorsFile.Read(Path.Combine(runFolder, "distilled.safetensors"));
+        distilled.Tensors["images"].shape.Should().Equal(20, 1, 28, 28);
+        distilled.Tensors["targets"].shape.Should().Equal(20, 10);
+        distilled.Tensors["classes"].shape.Should().Equal(20);
+        distilled.Metadata["classNames"].Should().Contain("Ankle boot");
+
+        var png = File.ReadAllBytes(Path.Combine(runFolder, "distilled.png"));
+        png.Take(8).Should().Equal(0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A);
+        // 10 rows of classes, 2 images each, 28 px enlarged twice plus 2 px gaps.
+        BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)).Should().Be(2 * 58 + 2);
+        BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)).Should().Be(10 * 58 + 2);
+
+        var resolved = JsonNode.Parse(File.ReadAllText(Path.Combine(runFolder, "manifest.resolved.json")))!;
+        resolved["algorithm"]!["options"]!["learningRate"]!.GetValue<double>().Should().Be(0.04, "defaults are filled in");
+        resolved["kernel"]!["options"]!["output"]!.GetValue<string>().Should().Be("ntk");
+    }
+
+    [Fact]
+    public void Same_manifest_and_seed_give_identical_metrics_and_images_and_a_rerun_resumes_to_the_same_result()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 15));
+        var (first, second) = (scratch.Combine("first"), scratch.Combine("second"));
+
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", first).ExitCode.Should().Be(0);
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", second).ExitCode.Should().Be(0);
+        var again = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", first);
+        again.ExitCode.Should().Be(0, again.ToString());
+
+        RunFixtures.Metrics(second)["evaluations"]!.ToJsonString().Should().Be(RunFixtures.Metrics(first)["evaluations"]!.ToJsonString());
+        var imagesFirst = SafeTensorsFile.Read(Path.Combine(first, "distilled.safetensors")).Tensors["images"];
+        var imagesSecond = SafeTensorsFile.Read(Path.Combine(second, "distilled.safetensors")).Tensors["images"];
+        imagesFirst.eq(imagesSecond).all().item<bool>().Should().BeTrue();
+        File.ReadAllText(Path.Combine(first, "run.log")).Should().Contain("resuming");
+    }
+
+    [Fact]
+    public void A_folder_holding_a_different_experiment_is_refused_unless_fresh()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 5));
+        var folder = scratch.Combine("run");
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", folder).ExitCode.Should().Be(0);
+
+        var changed = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", folder, "--set", "seed=4");
+        changed.ExitCode.Should().Be(2);
+        changed.Error.Should().Contain("holds a different experiment");
+
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", folder, "--set", "seed=4", "--fresh").ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public void Validate_prints_the_resolved_manifest_and_runs_nothing()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest());
+
+        var result = DistilleryProcess.Run(scratch.Path, "validate", manifest, "--set", "algorithm.options.steps=7");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        var resolved = JsonNode.Parse(result.Output)!;
+        resolved["algorithm"]!["options"]!["steps"]!.GetValue<int>().Should().Be(7);
+        resolved["algorithm"]!["options"]!["regularization"]!.GetValue<double>().Should().Be(1e-6);
+        Directory.Exists(scratch.Combine("runs")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Yaml_manifests_run_like_json_ones()
+    {
+        using var scratch = new ScratchFolder();
+        var yaml = """
+            name: yaml-natural
+            seed: 1
+            dataset: { name: fashion-mnist-sample }
+            preprocess:
+              - name: standardize
+            kernel: { name: fc, options: { depth: 1, output: nngp } }
+            algorithm: { name: natural, options: { imagesPerClass: 3 } }
+            evaluation:
+              - name: krr
+            """;
+        var manifest = scratch.Combine("natural.yaml");
+        File.WriteAllText(manifest, yaml);
+
+        var result = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", scratch.Combine("run"));
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        RunFixtures.KrrAccuracy(scratch.Combine("run")).Should().BeInRange(0.3, 1.0);
+    }
+
+    [Fact]
+    public void Plugins_lists_every_bundled_plugin_with_its_options()
+    {
+        var result = DistilleryProcess.Run(Path.GetTempPath(), "plugins");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        foreach (var expected in new[] { "algorithm kip", "algorithm label-solve", "algorithm natural", "kernel fc", "dataset fashion-mnist",
+                                          "dataset fashion-mnist-sample", "dataset mnist", "dataset kmnist", "preprocessor standardize", "evaluator krr",
+                                          "learningRate", "targetBatchSize", "one of ntk, nngp" })
+            result.Output.Should().Contain(expected);
+
+        var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithm");
+        algorithms.Output.Should().Contain("kip").And.NotContain("kernel fc");
+    }
+}

@@ -1,0 +1,131 @@
+using Distillery.Host.Runs;
+using FluentAssertions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Distillery.Tests.Host;
+
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly HostTempFolder _temp = new();
+    private readonly CollectingLogger _logger = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Folder => _temp.File("checkpoints");
+
+    private static void Save(CheckpointStore store, long step)
+    {
+        using var images = torch.full([2, 3], (float)step);
+        using var moments = torch.tensor(new double[] { step, -step });
+        store.Save(step, new Dictionary<string, Tensor> { ["images"] = images, ["adam.m"] = moments });
+    }
+
+    private CheckpointStore SavedAt(params long[] steps)
+    {
+        var store = new CheckpointStore(Folder, _logger, keep: 2);
+        foreach (var step in steps) Save(store, step);
+        return store;
+    }
+
+    [Fact]
+    public void Keeps_the_newest_two_checkpoints()
+    {
+        SavedAt(100, 200, 300);
+
+        Directory.GetFiles(Folder).Select(Path.GetFileName).Should().BeEquivalentTo(
+            "step-00000200.safetensors", "step-00000300.safetensors");
+    }
+
+    [Fact]
+    public void LoadLatest_returns_the_newest_step_and_its_tensors()
+    {
+        var store = SavedAt(100, 200, 300);
+
+        var checkpoint = store.LoadLatest();
+
+        checkpoint.Should().NotBeNull();
+        checkpoint!.Step.Should().Be(300);
+        checkpoint.Tensors["images"].shape.Should().Equal(2, 3);
+        checkpoint.Tensors["images"].data<float>().ToArray().Should().AllSatisfy(v => v.Should().Be(300f));
+        checkpoint.Tensors["adam.m"].data<double>().ToArray().Should().Equal(300d, -300d);
+        _logger.Entries.Should().NotContain(e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public void A_new_store_on_the_same_folder_finds_the_checkpoints()
+    {
+        SavedAt(100, 200);
+
+        new CheckpointStore(Folder, NullLogger.Instance).LoadLatest()!.Step.Should().Be(200);
+    }
+
+    [Fact]
+    public void A_damaged_newest_checkpoint_falls_back_to_the_one_before_with_a_warning()
+    {
+        var store = SavedAt(100, 200, 300);
+        var newest = Path.Combine(Folder, "step-00000300.safetensors");
+        var bytes = File.ReadAllBytes(newest);
+        for (var i = 1; i <= 4; i++) bytes[^i] ^= 0xFF;
+        File.WriteAllBytes(newest, bytes);
+
+        var checkpoint = store.LoadLatest();
+
+        checkpoint!.Step.Should().Be(200);
+        checkpoint.Tensors["images"].data<float>().ToArray().Should().AllSatisfy(v => v.Should().Be(200f));
+        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain("step-00000300.safetensors").And.Contain("checksum");
+    }
+
+    [Fact]
+    public void A_damaged_header_falls_back_too()
+    {
+        var store = SavedAt(100, 200);
+        var newest = Path.Combine(Folder, "step-00000200.safetensors");
+        var bytes = File.ReadAllBytes(newest);
+        // Keep the JSON valid but make the shape disagree with the data.
+        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        var at = text.IndexOf("\"shape\":[2,3]", StringComparison.Ordinal);
+        at.Should().BePositive();
+        bytes[at + "\"shape\":[".Length] = (byte)'5';
+        File.WriteAllBytes(newest, bytes);
+
+        store.LoadLatest()!.Step.Should().Be(100);
+        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public void A_truncated_newest_checkpoint_falls_back()
+    {
+        var store = SavedAt(100, 200);
+        var newest = Path.Combine(Folder, "step-00000200.safetensors");
+        File.WriteAllBytes(newest, File.ReadAllBytes(newest)[..20]);
+
+        store.LoadLatest()!.Step.Should().Be(100);
+    }
+
+    [Fact]
+    public void Nothing_saved_or_everything_damaged_gives_null()
+    {
+        new CheckpointStore(Folder, _logger).LoadLatest().Should().BeNull("the folder does not exist yet");
+
+        var store = SavedAt(100);
+        File.WriteAllText(Path.Combine(Folder, "step-00000100.safetensors"), "junk");
+
+        store.LoadLatest().Should().BeNull();
+        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public void Keep_is_configurable()
+    {
+        var store = new CheckpointStore(Folder, _logger, keep: 1);
+        Save(store, 1);
+        Save(store, 2);
+
+        Directory.GetFiles(Folder).Select(Path.GetFileName).Should().Equal("step-00000002.safetensors");
+    }
+}
