@@ -25,11 +25,8 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
             throw new DistilleryException($"standardize: expected floating-point images, got {trainImages.dtype}");
 
         using var scope = NewDisposeScope();
-        // Statistics in float64: summing 47 million float32 pixels loses digits, and they cost one pass.
-        var wide = trainImages.to_type(ScalarType.Float64);
-        long[] perChannel = [0, 2, 3];
-        var mean = wide.mean(perChannel);
-        var std = (wide - mean.view(1, -1, 1, 1)).square().mean(perChannel).sqrt() + options.Epsilon;
+        var (mean, std) = PerChannelStatistics(trainImages);
+        std += options.Epsilon;
 
         var transform = new StandardizeTransform(
             mean.to(trainImages.dtype, trainImages.device),
@@ -37,6 +34,27 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
         run.Logger.LogInformation("standardize: per-channel mean {Mean}, std {Std}",
             Format(mean), Format(std));
         return transform;
+    }
+
+    /// <summary>
+    /// Mean and (population) standard deviation per channel, accumulated in float64 (summing 47 million float32
+    /// pixels loses digits) over chunks of images, so memory stays bounded however large the training set is.
+    /// </summary>
+    private static (Tensor Mean, Tensor Std) PerChannelStatistics(Tensor images)
+    {
+        const long chunk = 4096;
+        long[] perChannel = [0, 2, 3];
+        var count = (double)images.shape[0] * images.shape[2] * images.shape[3];
+        var sum = zeros(images.shape[1], dtype: ScalarType.Float64, device: images.device);
+        for (long start = 0; start < images.shape[0]; start += chunk)
+            using (var part = images.narrow(0, start, Math.Min(chunk, images.shape[0] - start)).to_type(ScalarType.Float64))
+                sum.add_(part.sum(perChannel));
+        var mean = sum / count;
+        var squares = zeros_like(sum);
+        for (long start = 0; start < images.shape[0]; start += chunk)
+            using (var part = images.narrow(0, start, Math.Min(chunk, images.shape[0] - start)).to_type(ScalarType.Float64))
+                squares.add_((part - mean.view(1, -1, 1, 1)).square().sum(perChannel));
+        return (mean, (squares / count).sqrt());
     }
 
     private static string Format(Tensor values) =>
