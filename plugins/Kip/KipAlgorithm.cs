@@ -48,13 +48,17 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
 
             IReadOnlyDictionary<string, double>? metrics = null;
             if (options.EvaluationInterval > 0 && state.Step % options.EvaluationInterval == 0 && state.Step < options.Steps)
+            {
+                (kernel as IRedrawableKernel)?.Redraw(null);
                 metrics = run.Evaluate(state.Snapshot());
+            }
             run.Progress.Report(new ProgressUpdate(state.Step, loss, metrics));
 
             if (options.CheckpointInterval > 0 && state.Step % options.CheckpointInterval == 0)
                 state.SaveCheckpoint(run);
         }
         state.SaveCheckpoint(run);
+        (kernel as IRedrawableKernel)?.Redraw(null); // evaluate with the kernel's initial draw
         run.Logger.LogInformation("KIP finished {Steps} steps", options.Steps);
         return state.Snapshot();
     }
@@ -63,6 +67,11 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
                                     ClassBalancedSampler sampler, int targetsPerClass, Tensor trainTargets)
     {
         using var scope = NewDisposeScope();
+        if (kernel is IRedrawableKernel redrawable)
+        {
+            using var kernelGenerator = run.CreateGenerator("kip.kernel", state.Step);
+            redrawable.Redraw(kernelGenerator);
+        }
         // Each step's batch depends only on (seed, step): a resumed run draws exactly the same batches.
         using var generator = run.CreateGenerator("kip.target-batch", state.Step);
         var batch = tensor(sampler.Sample(targetsPerClass, generator), device: run.Device);

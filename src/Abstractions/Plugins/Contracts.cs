@@ -1,6 +1,7 @@
 using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Runs;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Distillery.Abstractions.Plugins;
 
@@ -43,6 +44,17 @@ public interface IKernelFunction
 {
     /// <summary>The [n1, n2] kernel matrix between images x1 [n1, C, H, W] and x2 [n2, C, H, W].</summary>
     torch.Tensor Compute(torch.Tensor x1, torch.Tensor x2);
+}
+
+/// <summary>
+/// A kernel with random parts (e.g. an ensemble of random finite networks) that an algorithm redraws between
+/// optimisation steps. Algorithms pass a generator derived from (seed, step), so a resumed run redraws exactly
+/// what an uninterrupted one did; a kernel configured to stay fixed ignores the call. <c>null</c> restores the
+/// kernel's initial draw (from the run seed), which evaluation uses, so figures never depend on where a run resumed.
+/// </summary>
+public interface IRedrawableKernel : IKernelFunction
+{
+    void Redraw(Generator? generator);
 }
 
 public interface IKernelProvider : IPlugin
