@@ -11,9 +11,12 @@ var freshOption = new Option<bool>("--fresh") { Description = "Delete the run fo
 var verboseOption = new Option<bool>("--verbose") { Description = "Show debug logging and stack traces.", Recursive = true };
 var kindOption = new Option<string?>("--kind") { Description = "Only plugins of this kind: algorithm, kernel, dataset, preprocessor, evaluator." };
 
-var run = new Command("run", "Run an experiment; resumes from the run folder's checkpoints when it holds the same experiment.")
+// Set by `distillery serve` on the runs it starts: a run whose service died stops (with a checkpoint) instead of living on.
+var parentOption = new Option<int?>("--parent-pid") { Description = "Stop with a checkpoint when this process exits.", Hidden = true };
+
+var run = new Command("run", "Run an experiment (or every point of its sweep); resumes from the run folder's checkpoints when it holds the same experiment.")
 {
-    manifestArgument, setOption, outputOption, pluginsOption, freshOption,
+    manifestArgument, setOption, outputOption, pluginsOption, freshOption, parentOption,
 };
 run.SetAction((result, cancellation) => RunCommand.ExecuteAsync(new RunCommand.Arguments(
     result.GetValue(manifestArgument)!, result.GetValue(setOption) ?? [], result.GetValue(outputOption),
@@ -32,9 +35,43 @@ var plugins = new Command("plugins", "List every discovered plugin with its opti
 };
 plugins.SetAction(result => PluginsCommand.Execute(result.GetValue(kindOption), result.GetValue(pluginsOption) ?? []));
 
+var queueOption = new Option<string>("--queue") { Description = "Queue folder (inbox/, running/, done/, failed/, runs/).", Required = true };
+var concurrencyOption = new Option<int>("--concurrency") { Description = "Runs at once (default 1: one per device).", DefaultValueFactory = _ => 1 };
+var statusPortOption = new Option<int?>("--status-port") { Description = "Serve the read-only status page and JSON API on 127.0.0.1:PORT (off by default)." };
+var shutdownOption = new Option<int>("--shutdown-timeout") { Description = "Seconds a stop waits for runs to checkpoint (default 90).", DefaultValueFactory = _ => 90 };
+
+var serve = new Command("serve", "Work through a queue folder as a long-lived service: claim manifests from inbox/, run, file under done/ or failed/.")
+{
+    queueOption, concurrencyOption, statusPortOption, shutdownOption, pluginsOption,
+};
+serve.SetAction(result => ServeCommand.ExecuteAsync(new ServeCommand.Arguments(result.GetValue(queueOption)!,
+    Math.Max(1, result.GetValue(concurrencyOption)), result.GetValue(statusPortOption), result.GetValue(pluginsOption) ?? [],
+    TimeSpan.FromSeconds(result.GetValue(shutdownOption)), result.GetValue(verboseOption))));
+
+var status = new Command("status", "Print a queue's items and each running item's progress.") { queueOption };
+status.SetAction(result => StatusCommand.Execute(result.GetValue(queueOption)!));
+
+var manifestsArgument = new Argument<string[]>("manifests") { Description = "Manifests whose points (sweeps expanded) form the task list.", Arity = ArgumentArity.OneOrMore };
+var resultsOption = new Option<string>("--results") { Description = "Shared results folder (one sub-folder per experiment and point).", Required = true };
+var indexOption = new Option<int?>("--index") { Description = "Task index (default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)." };
+var resultsArgument = new Argument<string>("results") { Description = "Results folder to scan for finished runs." };
+
+var points = new Command("points", "List the points of the manifests, numbered as task indices.") { manifestsArgument, pluginsOption };
+points.SetAction(result => FanOutCommands.Points(result.GetValue(manifestsArgument)!, result.GetValue(pluginsOption) ?? [], result.GetValue(verboseOption)));
+
+var task = new Command("task", "Run point i of the manifests (a Slurm array task or Kubernetes Indexed Job pod) into a shared results folder.")
+{
+    manifestsArgument, resultsOption, indexOption, pluginsOption,
+};
+task.SetAction((result, cancellation) => FanOutCommands.TaskAsync(result.GetValue(manifestsArgument)!, result.GetValue(resultsOption)!,
+    result.GetValue(indexOption), result.GetValue(pluginsOption) ?? [], result.GetValue(verboseOption), cancellation));
+
+var collect = new Command("collect", "Build the results table (results.md, results.csv) from the finished runs in a folder.") { resultsArgument };
+collect.SetAction(result => FanOutCommands.Collect(result.GetValue(resultsArgument)!));
+
 var root = new RootCommand("Distillery: dataset distillation (KIP, Label Solve, …) from plug-in algorithms, kernels and datasets.")
 {
-    run, validate, plugins, verboseOption,
+    run, validate, plugins, serve, status, points, task, collect, verboseOption,
 };
 
 var parsed = root.Parse(args);
@@ -45,8 +82,12 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.InvalidInput;
 }
 
+// `serve` leaves Ctrl+C and SIGTERM to the generic host, which stops the service (and so its runs) gracefully.
+if (parsed.CommandResult.Command == serve) return await parsed.InvokeAsync();
+
 // Ctrl+C and SIGTERM cancel the run, which stops after the current step and writes a checkpoint.
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+if (parsed.GetValue(parentOption) is { } parentId) ParentWatch.CancelWhenGone(parentId, stop);
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);

@@ -2,16 +2,32 @@ using System.Text.Json.Nodes;
 using Distillery.Abstractions.Manifests;
 using Distillery.Host.Manifests;
 using Distillery.Host.Plugins;
+using Distillery.Host.Sweeps;
 
 namespace Distillery.Host.Cli;
 
+/// <summary>One runnable point of a manifest (the manifest itself when it has no sweep), validated.</summary>
+public sealed record PlannedPoint(SweepPoint Point, ExperimentPlan Plan)
+{
+    /// <summary>The point's run folder: the experiment folder itself, or a sub-folder named after the point.</summary>
+    public string RunFolder(string experimentFolder) =>
+        Point.Name.Length == 0 ? experimentFolder : Path.Combine(experimentFolder, Point.Name);
+}
+
 /// <summary>
 /// What run and validate share: the manifest read and overridden, the plugin folders searched (the default one
-/// next to the executable, then --plugins, then the manifest's own list), and the plan.
+/// next to the executable, then --plugins, then the manifest's own list), and every point planned. All points are
+/// validated before any runs, so a mistake in the last point of a sweep is found before hours of work.
 /// </summary>
-public sealed record ExperimentInput(string ManifestPath, JsonObject Json, ExperimentManifest Manifest, PluginCatalog Catalog, ExperimentPlan Plan)
+public sealed record ExperimentInput(string ManifestPath, ExperimentManifest Manifest, PluginCatalog Catalog, IReadOnlyList<PlannedPoint> Points)
 {
     public static string DefaultPluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    public bool IsSweep => Points.Count > 1 || Points[0].Point.Name.Length > 0;
+
+    /// <summary>The experiment folder: --output, else the manifest's output.directory, else runs/&lt;name&gt;.</summary>
+    public string ExperimentFolder(string? output) =>
+        Path.GetFullPath(output ?? Manifest.Output.Directory ?? Path.Combine("runs", Manifest.Name));
 
     public static ExperimentInput Load(string manifestPath, IEnumerable<string> overrides, IEnumerable<string> pluginFolders)
     {
@@ -23,6 +39,26 @@ public sealed record ExperimentInput(string ManifestPath, JsonObject Json, Exper
             .Concat(pluginFolders)
             .Concat(manifest.Plugins.Select(p => Path.Combine(manifestFolder, p)));
         var catalog = PluginCatalog.Load(folders);
-        return new ExperimentInput(manifestPath, json, manifest, catalog, ExperimentPlanner.Plan(json, catalog));
+        return new ExperimentInput(manifestPath, manifest, catalog, PlanPoints(SweepExpander.Expand(json), catalog));
+    }
+
+    private static List<PlannedPoint> PlanPoints(IReadOnlyList<SweepPoint> points, PluginCatalog catalog)
+    {
+        var planned = new List<PlannedPoint>();
+        var problems = new List<string>();
+        foreach (var point in points)
+        {
+            try
+            {
+                planned.Add(new PlannedPoint(point, ExperimentPlanner.Plan(point.Manifest, catalog)));
+            }
+            catch (ManifestException e)
+            {
+                var prefix = point.Name.Length == 0 ? "" : $"sweep point {point.Name}: ";
+                problems.AddRange(e.Problems.Select(p => prefix + p));
+            }
+        }
+        if (problems.Count > 0) throw new ManifestException(problems.Distinct().ToList());
+        return planned;
     }
 }

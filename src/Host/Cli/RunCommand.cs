@@ -1,5 +1,6 @@
 using Distillery.Abstractions;
 using Distillery.Host.Runs;
+using Distillery.Host.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,10 @@ using Spectre.Console;
 
 namespace Distillery.Host.Cli;
 
-/// <summary><c>distillery run</c>: validate, then run one experiment into its run folder on the generic host.</summary>
+/// <summary>
+/// <c>distillery run</c>: validate every point, then run each into its run folder on the generic host. A sweep
+/// runs its points in order (finished ones are skipped, interrupted ones resume) and ends with its results table.
+/// </summary>
 public static class RunCommand
 {
     public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose);
@@ -17,22 +21,43 @@ public static class RunCommand
     public static async Task<int> ExecuteAsync(Arguments arguments, CancellationToken cancellation)
     {
         ExperimentInput input;
-        RunFolder folder;
+        string experimentFolder;
         try
         {
             input = ExperimentInput.Load(arguments.Manifest, arguments.Overrides, arguments.PluginFolders);
-            folder = new RunFolder(arguments.Output ?? input.Manifest.Output.Directory ?? Path.Combine("runs", input.Manifest.Name));
-            if (arguments.Fresh && Directory.Exists(folder.Path)) Directory.Delete(folder.Path, recursive: true);
-            Directory.CreateDirectory(folder.Path);
+            experimentFolder = input.ExperimentFolder(arguments.Output);
+            if (arguments.Fresh && Directory.Exists(experimentFolder)) Directory.Delete(experimentFolder, recursive: true);
+            Directory.CreateDirectory(experimentFolder);
         }
         catch (DistilleryException e)
         {
             return Errors.InvalidInput(e, arguments.Verbose);
         }
 
-        await using var logger = Logging.Create(arguments.Verbose, folder.Log);
+        var failed = new List<string>();
+        foreach (var point in input.Points)
+        {
+            var code = await RunPointAsync(input, point, new RunFolder(point.RunFolder(experimentFolder)), arguments.Verbose, cancellation);
+            if (code == ExitCodes.Cancelled || !input.IsSweep) return code;
+            if (code != ExitCodes.Success) failed.Add(point.Point.Name);
+        }
+
+        var table = new ResultsTable(PointRecord.Collect(experimentFolder));
+        table.Write(experimentFolder);
+        Console.WriteLine(table.ToMarkdown());
+        Console.WriteLine($"Results table: {Path.Combine(experimentFolder, "results.md")} (and results.csv)");
+        if (failed.Count == 0) return ExitCodes.Success;
+        Console.Error.WriteLine($"error: {failed.Count} of {input.Points.Count} sweep points failed: {string.Join(", ", failed)}");
+        return ExitCodes.RunFailed;
+    }
+
+    internal static async Task<int> RunPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(folder.Path);
+        await using var logger = Logging.Create(verbose, folder.Log);
         foreach (var problem in input.Catalog.Problems) logger.Warning("Plugin skipped: {Problem}", problem.ToString());
-        logger.Information("Experiment {Name} → {Folder}", input.Manifest.Name, folder.Path);
+        logger.Information("Experiment {Name}{Point} → {Folder}", input.Manifest.Name,
+            point.Point.Name.Length > 0 ? $" [{point.Point.Name}]" : "", folder.Path);
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Services.AddSerilog(logger, dispose: false);
@@ -42,7 +67,9 @@ public static class RunCommand
 
         try
         {
-            var metrics = await RunWithDisplayAsync(runner, input, folder, host.Services.GetRequiredService<ILoggerFactory>(), cancellation);
+            using var folderLock = RunFolderLock.Acquire(folder, TimeSpan.FromSeconds(120), cancellation);
+            PointRecord.Write(folder.Path, input.Manifest.Name, point.Point);
+            var metrics = await RunWithDisplayAsync(runner, point, folder, host.Services.GetRequiredService<ILoggerFactory>(), cancellation);
             logger.Information("Done in {Seconds:F1} s; metrics in {Path}", metrics.WallSeconds, folder.Metrics);
             return ExitCodes.Success;
         }
@@ -54,23 +81,23 @@ public static class RunCommand
         catch (DistilleryException e)
         {
             logger.Debug(e, "Invalid input");
-            return Errors.InvalidInput(e, arguments.Verbose);
+            return Errors.InvalidInput(e, verbose);
         }
         catch (Exception e)
         {
             logger.Error(e, "Run failed");
-            return Errors.RunFailed(e, arguments.Verbose);
+            return Errors.RunFailed(e, verbose);
         }
     }
 
-    private static Task<RunMetrics> RunWithDisplayAsync(ExperimentRunner runner, ExperimentInput input, RunFolder folder,
+    private static Task<RunMetrics> RunWithDisplayAsync(ExperimentRunner runner, PlannedPoint point, RunFolder folder,
                                                       ILoggerFactory loggers, CancellationToken cancellation)
     {
         // The run is CPU-bound and synchronous: keep it off the thread that handles Ctrl+C.
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             var display = new LogProgressDisplay(loggers.CreateLogger("progress"));
-            return Task.Run(() => runner.Run(input.Plan, folder, display, cancellation), cancellation);
+            return Task.Run(() => runner.Run(point.Plan, folder, display, cancellation), cancellation);
         }
 
         var level = Logging.ConsoleLevel.MinimumLevel;
@@ -80,7 +107,7 @@ public static class RunCommand
             return AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .StartAsync(context => Task.Run(() => runner.Run(input.Plan, folder, new TerminalProgressDisplay(context), cancellation), cancellation));
+                .StartAsync(context => Task.Run(() => runner.Run(point.Plan, folder, new TerminalProgressDisplay(context), cancellation), cancellation));
         }
         finally
         {

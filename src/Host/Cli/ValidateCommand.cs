@@ -16,8 +16,10 @@ public static class ValidateCommand
             var input = ExperimentInput.Load(manifest, overrides, pluginFolders);
             foreach (var problem in input.Catalog.Problems) Console.Error.WriteLine($"warning: plugin skipped: {problem}");
             DeviceSelector.Resolve(input.Manifest.Device);
-            Console.WriteLine(input.Plan.ToResolvedJson().ToJsonString(Manifests.OptionsSchema.Json));
-            Console.Error.WriteLine($"{manifest}: valid");
+            if (input.IsSweep)
+                foreach (var point in input.Points) Console.Error.WriteLine($"sweep point {point.Point.Name}: valid");
+            Console.WriteLine(input.Points[0].Plan.ToResolvedJson().ToJsonString(Manifests.OptionsSchema.Json));
+            Console.Error.WriteLine($"{manifest}: valid{(input.IsSweep ? $" ({input.Points.Count} sweep points; the first one is shown)" : "")}");
             return ExitCodes.Success;
         }
         catch (DistilleryException e)

@@ -14,7 +14,7 @@ namespace Distillery.Host.Manifests;
 public static partial class ExperimentPlanner
 {
     private static readonly string[] TopLevelFields =
-        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins"];
+        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins", "sweep"];
     private static readonly string[] DTypes = ["float32", "float64"];
 
     [GeneratedRegex(@"^(cpu|cuda(:[0-9]+)?)\z")]

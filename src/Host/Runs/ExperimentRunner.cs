@@ -26,6 +26,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var device = DeviceSelector.Resolve(manifest.Device);
         var dtype = DeviceSelector.DType(manifest.DType);
         PrepareFolder(plan, folder);
+        if (RunMetrics.TryRead(folder.Metrics) is { } finished)
+        {
+            logger.LogInformation("{Folder} holds this experiment, already finished: nothing to do (--fresh starts over)", folder.Path);
+            return finished;
+        }
         manual_seed(manifest.Seed);
 
         using var progress = new ProgressLog(folder.ProgressLog, display);
@@ -35,25 +40,29 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var kernel = plan.Kernel is null ? null : plan.Kernel.Create<IKernelProvider>().Create(baseContext.Plain(), plan.Kernel.Options);
         var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Create<IEvaluator>())).ToList();
 
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support)
+        // Only the final evaluation reports progress: periodic ones run inside the algorithm's own phase.
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support, bool final = false)
         {
             using var noGrad = no_grad();
-            var context = baseContext.ForEvaluation(support, data.Test, kernel);
+            var context = baseContext.ForEvaluation(support, data.Test, kernel, final);
             return evaluators.ToDictionary(e => e.Choice.Plugin.Name, e => e.Plugin.Evaluate(context, e.Choice.Options));
         }
 
         logger.LogInformation("Distilling with {Algorithm}", plan.Algorithm.Plugin.Name);
-        var distillation = baseContext.ForDistillation(data.Train, kernel, support =>
-            EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary(),
-            new CheckpointStore(folder.Checkpoints, logger));
+        IReadOnlyDictionary<string, double> EvaluateDuringTraining(SupportSet support)
+        {
+            WritePreview(folder, support, data); // what the status page shows while a run goes on
+            return EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary();
+        }
+        var distillation = baseContext.ForDistillation(data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
         var supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
 
         logger.LogInformation("Evaluating {Count} distilled images", supportSet.Count);
-        var evaluations = EvaluateAll(supportSet);
+        var evaluations = EvaluateAll(supportSet, final: true);
         WriteDistilledSet(folder, supportSet, data);
 
         var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count);
-        File.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         foreach (var (evaluator, figures) in evaluations)
             foreach (var (name, value) in figures)
                 logger.LogInformation("{Evaluator} {Figure}: {Value:G6}", evaluator, name, value);
@@ -73,7 +82,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
         }
         folder.Create();
-        File.WriteAllText(folder.ResolvedManifest, text);
+        AtomicFile.WriteAllText(folder.ResolvedManifest, text);
     }
 
     private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)
@@ -123,6 +132,14 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         logger.LogInformation("Wrote {Set} and {Grid}", folder.DistilledSet, folder.ImageGrid);
     }
 
+    private static void WritePreview(RunFolder folder, SupportSet support, PreparedData data)
+    {
+        using var scope = NewDisposeScope();
+        var temporary = folder.Preview + ".tmp.png";
+        ImageGridPng.Write(temporary, data.ToPixels(support.Images.detach()), support.Classes, data.Train.ClassCount);
+        File.Move(temporary, folder.Preview, overwrite: true);
+    }
+
     /// <summary>Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation.</summary>
     private sealed class DistillationContextBuilder(Device device, ScalarType dtype, long seed, ILogger logger, IProgressReporter progress, CancellationToken cancellation)
     {
@@ -138,9 +155,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             Train = train, Kernel = kernel, Evaluate = evaluate, Checkpoints = checkpoints,
         };
 
-        public EvaluationContext ForEvaluation(SupportSet support, ImageSet test, IKernelFunction? kernel) => new()
+        public EvaluationContext ForEvaluation(SupportSet support, ImageSet test, IKernelFunction? kernel, bool reportProgress) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Cancellation = cancellation,
+            Progress = reportProgress ? progress : NullProgressReporter.Instance,
             Support = support, Test = test, Kernel = kernel,
         };
     }

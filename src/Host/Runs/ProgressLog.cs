@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace Distillery.Host.Runs;
 
 /// <summary>
-/// Writes progress as JSON lines (phase, step, loss, elapsed seconds, figures) to the run folder, and passes it on
+/// Writes progress as JSON lines to the run folder — a start line per phase (totalSteps, firstStep), then per step
+/// the phase, step, loss, elapsed seconds and any figures — and passes it on
 /// to a display: a bar on a terminal, periodic log lines otherwise.
 /// </summary>
 public sealed class ProgressLog(string path, IProgressDisplay display) : IProgressReporter, IDisposable
@@ -19,6 +20,15 @@ public sealed class ProgressLog(string path, IProgressDisplay display) : IProgre
     public void Start(string phase, long totalSteps, long firstStep = 0)
     {
         _phase = phase;
+        var line = new JsonObject
+        {
+            ["phase"] = phase,
+            ["event"] = "start",
+            ["totalSteps"] = totalSteps,
+            ["firstStep"] = firstStep,
+            ["elapsedSeconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+        };
+        _writer.WriteLine(line.ToJsonString());
         display.Start(phase, totalSteps, firstStep);
     }
 

@@ -10,6 +10,10 @@ public sealed class RunFolder(string path)
     public string Log => Combine("run.log");
     public string DistilledSet => Combine("distilled.safetensors");
     public string ImageGrid => Combine("distilled.png");
+    /// <summary>The support set's image grid at the latest periodic evaluation, while the run goes on.</summary>
+    public string Preview => Combine("preview.png");
+    /// <summary>Held open exclusively while a process runs in this folder, so two never run in it at once.</summary>
+    public string Lock => Combine(".lock");
     public string Preprocessing => Combine("preprocessing.safetensors");
     public string Checkpoints => Combine("checkpoints");
 

@@ -19,6 +19,17 @@ public sealed record RunMetrics(
         ["peakMemoryBytes"] = PeakMemoryBytes,
     };
 
+    /// <summary>The metrics of a finished run, or null when the run has not finished.</summary>
+    public static RunMetrics? TryRead(string path)
+    {
+        if (!File.Exists(path)) return null;
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var evaluations = (json["evaluations"]?.AsObject() ?? []).ToDictionary(
+            e => e.Key,
+            e => (IReadOnlyDictionary<string, double>)(e.Value?.AsObject() ?? []).ToDictionary(f => f.Key, f => f.Value!.GetValue<double>()));
+        return new RunMetrics(evaluations, json["wallSeconds"]!.GetValue<double>(), json["peakMemoryBytes"]!.GetValue<long>(), json["supportSize"]!.GetValue<int>());
+    }
+
     /// <summary>Peak resident memory of this process (VmHWM on Linux), native libtorch allocations included.</summary>
     public static long PeakResidentBytes()
     {

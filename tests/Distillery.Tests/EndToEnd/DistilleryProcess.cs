@@ -17,9 +17,12 @@ internal static class DistilleryProcess
     }
 
     public static Result Run(string workingDirectory, params string[] arguments) =>
-        Start(workingDirectory, arguments).WaitForResult(TimeSpan.FromMinutes(5));
+        Start(workingDirectory, arguments).WaitForResult(TimeSpan.FromMinutes(10));
 
-    public static Running Start(string workingDirectory, params string[] arguments)
+    public static Running Start(string workingDirectory, params string[] arguments) =>
+        StartWithEnvironment(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    public static Running StartWithEnvironment(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -28,6 +31,7 @@ internal static class DistilleryProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Executable);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         return new Running(Process.Start(start)!);

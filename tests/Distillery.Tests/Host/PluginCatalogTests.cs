@@ -26,11 +26,11 @@ public sealed class PluginCatalogTests(BundledPluginsFixture plugins) : IClassFi
         var catalog = plugins.Catalog;
 
         catalog.Problems.Should().BeEmpty();
-        Names(catalog, PluginKinds.Algorithm).Should().Be("kip,label-solve,natural");
-        Names(catalog, PluginKinds.Kernel).Should().Be("fc");
-        Names(catalog, PluginKinds.Dataset).Should().Be("fashion-mnist,fashion-mnist-sample,kmnist,mnist");
-        Names(catalog, PluginKinds.Preprocessor).Should().Be("standardize");
-        Names(catalog, PluginKinds.Evaluator).Should().Be("krr");
+        Names(catalog, PluginKinds.Algorithm).Should().Be("herding,kcenter,kip,label-solve,natural");
+        Names(catalog, PluginKinds.Kernel).Should().Be("convnet,convnet-rf,fc");
+        Names(catalog, PluginKinds.Dataset).Should().Be("cifar10,cifar100,fashion-mnist,fashion-mnist-sample,image-folder,kmnist,mnist");
+        Names(catalog, PluginKinds.Preprocessor).Should().Be("standardize,zca");
+        Names(catalog, PluginKinds.Evaluator).Should().Be("krr,transfer");
         catalog.Folders.Should().Equal(TestPaths.HostPluginFolder);
     }
 
@@ -72,7 +72,7 @@ public sealed class PluginCatalogTests(BundledPluginsFixture plugins) : IClassFi
     public void Unknown_plugin_error_lists_the_known_names()
     {
         plugins.Catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "cnn").Message
-            .Should().Be("kernel.name: unknown kernel 'cnn'; known kernels: fc");
+            .Should().Be("kernel.name: unknown kernel 'cnn'; known kernels: convnet, convnet-rf, fc");
     }
 
     [Fact]

@@ -1,0 +1,24 @@
+using Distillery.Abstractions;
+using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Plugins;
+using Distillery.Abstractions.Runs;
+using Microsoft.Extensions.Logging;
+
+namespace Distillery.Datasets;
+
+/// <summary>Any labelled image collection laid out as one sub-folder per class (ImageNet / torchvision ImageFolder style).</summary>
+[ExportDataset("image-folder", Description = "PNG/JPEG images in train/<class>/ and test/<class>/ folders, resized (shorter side, area averaging) and centre-cropped to size x size.")]
+public sealed class ImageFolderDataset : IDatasetLoader<ImageFolderOptions>
+{
+    public DatasetSplits Load(RunContext run, ImageFolderOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Path))
+            throw new DistilleryException($"dataset 'image-folder': set dataset.options.path to the folder holding {ImageFolderReader.Layout}");
+
+        var root = Path.GetFullPath(options.Path);
+        var (train, test) = ImageFolderReader.Read(root, options, run.Logger, run.Cancellation);
+        run.Logger.LogInformation("Loaded image folder {Folder}: {Train} train and {Test} test images of {Channels}x{Size}x{Size2}, {Classes} classes",
+            root, train.Count, test.Count, options.Channels, options.Size, options.Size, train.ClassCount);
+        return new DatasetSplits($"image folder {root} ({options.Size}x{options.Size}, {options.Channels} channel{(options.Channels > 1 ? "s" : "")})", train, test);
+    }
+}

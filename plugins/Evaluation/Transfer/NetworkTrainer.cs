@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distillery.Evaluation.Transfer;
+
+/// <summary>
+/// Trains one network on the support set for a fixed number of steps: SGD (momentum 0.9) or Adam with weight
+/// decay, learning rate annealed from its initial value to 0 by a cosine schedule.
+/// </summary>
+public sealed class NetworkTrainer(TransferOptions options)
+{
+    /// <summary>Trains <paramref name="network"/> in place; returns the loss of the last step.</summary>
+    /// <param name="onStep">Called after every step with (step, loss thunk): the loss is read only when asked for.</param>
+    public double Train(nn.Module<Tensor, Tensor> network, Tensor images, TrainingObjective objective,
+                        MinibatchOrder order, Action<int, Func<double>> onStep, CancellationToken cancellation)
+    {
+        // The host evaluates under no_grad; training needs autograd back on.
+        using var grad = enable_grad();
+        network.train();
+        var inputs = images.detach();
+        using var optimizer = CreateOptimizer(network.parameters());
+        var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Steps, eta_min: 0);
+
+        var lastLoss = double.NaN;
+        for (var step = 1; step <= options.Steps; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var rows = order.Next();
+            var batch = rows is null ? inputs : inputs.index_select(0, rows);
+            optimizer.zero_grad();
+            var loss = objective.Compute(network.call(batch), rows);
+            loss.backward();
+            optimizer.step();
+            schedule.step();
+
+            if (step == options.Steps) lastLoss = loss.ToDouble();
+            onStep(step, () => loss.ToDouble()); // reading the loss synchronises; the caller decides how often
+        }
+        return lastLoss;
+    }
+
+    private optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
+    {
+        TransferOptimizer.Sgd => optim.SGD(parameters, options.ResolvedLearningRate(), momentum: 0.9, weight_decay: options.WeightDecay),
+        TransferOptimizer.Adam => optim.Adam(parameters, options.ResolvedLearningRate(), weight_decay: options.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, null),
+    };
+}

@@ -1,0 +1,35 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distillery.Evaluation.Transfer;
+
+/// <summary>
+/// PyTorch's default initialisation, drawn from a given generator instead of the global one: Linear and Conv
+/// weights and biases ~ U(−1/√fan_in, 1/√fan_in) (kaiming_uniform with a = √5), norm scales 1 and shifts 0.
+/// An explicit generator makes init a function of the seed alone, safe from other threads drawing globally;
+/// and TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised, so nothing is left to chance.
+/// </summary>
+public static class ParameterInit
+{
+    public static void Apply(nn.Module network, Generator generator)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, module) in network.named_modules())
+        {
+            switch (module)
+            {
+                case Linear or Conv2d:
+                    var weight = module.get_parameter("weight")!;
+                    var bound = 1.0 / Math.Sqrt(weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+                    weight.uniform_(-bound, bound, generator);
+                    module.get_parameter("bias")?.uniform_(-bound, bound, generator);
+                    break;
+                case InstanceNorm2d or GroupNorm:
+                    module.get_parameter("weight")?.fill_(1);
+                    module.get_parameter("bias")?.zero_();
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Distillery.Abstractions;
+using Distillery.Abstractions.Plugins;
+using Distillery.Abstractions.Runs;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distillery.Evaluation.Transfer;
+
+/// <summary>
+/// Finite-network transfer: trains freshly initialised networks (fc or convnet) on the support set alone — its
+/// images in the run's preprocessed space and its targets — and reports their test accuracy, mean ± std over
+/// seeds. Network s draws its initial weights (<see cref="ParameterInit"/>) and then its batch order from
+/// <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the options, the support
+/// set and the device (the global generator is neither used nor disturbed).
+/// </summary>
+[ExportEvaluator("transfer", Description = "Train fresh finite networks (fc or convnet) on the support set: test accuracy mean ± std over seeds.")]
+public sealed class TransferEvaluator : IEvaluator<TransferOptions>
+{
+    public IReadOnlyDictionary<string, double> Evaluate(EvaluationContext evaluation, TransferOptions options)
+    {
+        var support = evaluation.Support;
+        if (support.Count == 0) throw new DistilleryException("evaluator 'transfer' got an empty support set");
+        var classes = (int)support.Targets.shape[1];
+        if (classes != evaluation.Test.ClassCount)
+            throw new DistilleryException($"evaluator 'transfer': the support targets have {classes} classes, the test set {evaluation.Test.ClassCount}");
+
+        using var images = support.Images.detach().to(evaluation.DType, evaluation.Device);
+        using var targets = support.Targets.detach().to(evaluation.DType, evaluation.Device);
+        using var objective = new TrainingObjective(options.Loss, options.CrossEntropyTargets, targets);
+        var trainer = new NetworkTrainer(options);
+        var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
+
+        evaluation.Progress.Start("transfer", (long)options.Seeds * options.Steps);
+        var accuracies = new double[options.Seeds];
+        var losses = new double[options.Seeds];
+        for (var seed = 0; seed < options.Seeds; seed++)
+        {
+            using var generator = evaluation.CreateGenerator("transfer", seed);
+            using var network = Build(options, support.Images.shape, classes, generator, evaluation);
+            var order = new MinibatchOrder(support.Count, options.ResolvedBatchSize(support.Count), generator, evaluation.Device);
+            var stepsBefore = (long)seed * options.Steps;
+            losses[seed] = trainer.Train(network, images, objective, order, (step, loss) =>
+            {
+                var done = stepsBefore + step;
+                if (done % reportEvery == 0 || step == options.Steps)
+                    evaluation.Progress.Report(new ProgressUpdate(done, loss()));
+            }, evaluation.Cancellation);
+            accuracies[seed] = TestAccuracy.Measure(network, evaluation.Test, options.EvaluationBatchSize,
+                                                    evaluation.Device, evaluation.DType, evaluation.Cancellation);
+        }
+        return Figures(accuracies, losses);
+    }
+
+    /// <summary>Built and initialised on the CPU (so init is the same on every device), then moved.</summary>
+    private static nn.Module<Tensor, Tensor> Build(TransferOptions options, long[] imageShape, int classes, Generator generator, RunContext run)
+    {
+        nn.Module<Tensor, Tensor> network;
+        using (new GlobalGeneratorGuard())
+            network = TransferNetworks.Create(options.Network, options.ResolvedWidth(), options.ResolvedDepth(), options.Norm,
+                                              imageShape[1], imageShape[2], imageShape[3], classes);
+        ParameterInit.Apply(network, generator);
+        return network.to(run.DType).to(run.Device);
+    }
+
+    /// <summary>Mean and population std (ddof 0, as numpy's std in the reference code) plus the per-seed values.</summary>
+    private static Dictionary<string, double> Figures(double[] accuracies, double[] losses)
+    {
+        var mean = accuracies.Average();
+        var figures = new Dictionary<string, double>
+        {
+            ["testAccuracy"] = mean,
+            ["testAccuracyStd"] = Math.Sqrt(accuracies.Average(a => (a - mean) * (a - mean))),
+            ["seeds"] = accuracies.Length,
+            ["trainLoss"] = losses.Average(),
+        };
+        for (var i = 0; i < accuracies.Length; i++) figures[$"testAccuracySeed{i}"] = accuracies[i];
+        return figures;
+    }
+}

@@ -1,0 +1,85 @@
+using Distillery.Abstractions.Plugins;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distillery.Kernels.RandomFeatures;
+
+/// <summary>
+/// K(x, x′) = Φ(x)·Φ(x′) + bStd², Φ the features of a random ConvNet ensemble (see <see cref="RandomConvNetEnsemble"/>).
+/// A draw is identified by a seed taken from the caller's generator; the networks themselves are drawn lazily at
+/// the next <see cref="Compute"/>, because only then is the images' channel count known. Autograd flows through
+/// the (untrained, constant) networks to the images.
+/// </summary>
+public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
+{
+    private readonly ConvNetRandomFeaturesOptions options;
+    private readonly ScalarType drawDType;
+    private readonly long initialSeed;
+    private long seed;
+    private RandomConvNetEnsemble? ensemble;
+
+    /// <param name="initialDraw">Generator of the initial draw, which <c>Redraw(null)</c> restores.</param>
+    /// <param name="device">Where the networks live (normally the run's device).</param>
+    /// <param name="dtype">The dtype weights are drawn in, so a seed gives the same networks on every device.</param>
+    public RandomFeatureKernel(ConvNetRandomFeaturesOptions options, Generator initialDraw, Device device, ScalarType dtype)
+    {
+        this.options = options;
+        Device = device;
+        drawDType = dtype;
+        initialSeed = seed = DrawSeed(initialDraw);
+    }
+
+    public Device Device { get; }
+
+    public void Redraw(Generator? generator)
+    {
+        if (generator is null) seed = initialSeed;
+        else if (options.Redraw == RedrawMode.PerStep) seed = DrawSeed(generator);
+    }
+
+    public Tensor Compute(Tensor x1, Tensor x2)
+    {
+        // Only the smaller side's features are held whole; the other is streamed block by block against them.
+        if (x1.shape[0] < x2.shape[0]) return Compute(x2, x1).t();
+
+        using var scope = NewDisposeScope();
+        var networks = Networks(x1);
+        var features2 = networks.Features(x2);
+        var bias = options.BStd * options.BStd;
+        if (ReferenceEquals(x1, x2)) return (features2.matmul(features2.t()) + bias).MoveToOuterDisposeScope();
+
+        var rows = new List<Tensor>();
+        for (long start = 0; start < x1.shape[0]; start += options.BlockSize)
+        {
+            var block = x1.narrow(0, start, Math.Min(options.BlockSize, x1.shape[0] - start));
+            rows.Add(networks.Features(block).matmul(features2.t()));
+        }
+        return ((rows.Count == 1 ? rows[0] : cat(rows, 0)) + bias).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The current draw's networks for these images' channels, dtype and device (drawn on first use).</summary>
+    private RandomConvNetEnsemble Networks(Tensor images)
+    {
+        if (ensemble is not null && ensemble.Matches(seed, images)) return ensemble;
+        ensemble?.Dispose();
+        ensemble = null;
+        if (!RandomConvNetEnsemble.SameDevice(Device, images) || images.dtype != drawDType)
+            throw new ArgumentException(
+                $"convnet-rf: the kernel was created for {drawDType} tensors on {Device}, but got {images.dtype} images on {images.device}");
+        ensemble = new RandomConvNetEnsemble(options, seed, images.shape[1], drawDType, Device);
+        return ensemble;
+    }
+
+    /// <summary>A draw is one 63-bit seed from the caller's generator: the networks follow from it deterministically.</summary>
+    private static long DrawSeed(Generator generator)
+    {
+        using var drawn = randint(long.MaxValue, new long[] { 1 }, dtype: int64, generator: generator);
+        return drawn.item<long>();
+    }
+
+    public void Dispose()
+    {
+        ensemble?.Dispose();
+        ensemble = null;
+    }
+}

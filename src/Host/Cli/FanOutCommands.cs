@@ -1,0 +1,87 @@
+using System.Globalization;
+using Distillery.Abstractions;
+using Distillery.Host.Runs;
+using Distillery.Host.Sweeps;
+
+namespace Distillery.Host.Cli;
+
+/// <summary>
+/// Fan-out beyond one machine. The points of one or more manifests (each sweep expanded, in order) form one list;
+/// <c>distillery points</c> counts them, <c>distillery task</c> runs point i — i from --index, or from Slurm's
+/// SLURM_ARRAY_TASK_ID, or Kubernetes' JOB_COMPLETION_INDEX — into a shared results folder, and
+/// <c>distillery collect</c> builds the results table from whatever has finished there.
+/// </summary>
+public static class FanOutCommands
+{
+    public static readonly string[] IndexVariables = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"];
+
+    public static int Points(string[] manifests, string[] pluginFolders, bool verbose)
+    {
+        try
+        {
+            var points = Expand(manifests, pluginFolders);
+            for (var i = 0; i < points.Count; i++)
+                Console.WriteLine($"{i}\t{points[i].Input.Manifest.Name}\t{points[i].Point.Point.Name}");
+            Console.Error.WriteLine($"{points.Count} points: use --array=0-{points.Count - 1} (Slurm) or completions: {points.Count} (Kubernetes Indexed Job)");
+            return ExitCodes.Success;
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
+    }
+
+    public static async Task<int> TaskAsync(string[] manifests, string results, int? index, string[] pluginFolders, bool verbose, CancellationToken cancellation)
+    {
+        List<(ExperimentInput Input, PlannedPoint Point)> points;
+        int taskIndex;
+        try
+        {
+            taskIndex = index ?? IndexFromEnvironment();
+            points = Expand(manifests, pluginFolders);
+            if (taskIndex < 0 || taskIndex >= points.Count)
+                throw new DistilleryException($"task index {taskIndex} is out of range: the manifests have {points.Count} points (0–{points.Count - 1})");
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
+
+        var (input, point) = points[taskIndex];
+        var folder = new RunFolder(point.RunFolder(Path.Combine(Path.GetFullPath(results), input.Manifest.Name)));
+        return await RunCommand.RunPointAsync(input, point, folder, verbose, cancellation);
+    }
+
+    public static int Collect(string results)
+    {
+        if (!Directory.Exists(results))
+        {
+            Console.Error.WriteLine($"error: {results} does not exist");
+            return ExitCodes.InvalidInput;
+        }
+        var finished = PointRecord.Collect(results);
+        var table = new ResultsTable(finished);
+        table.Write(results);
+        Console.WriteLine(table.ToMarkdown());
+        Console.Error.WriteLine($"{finished.Count} finished runs in {table.RowCount} configurations → {Path.Combine(results, "results.md")} and results.csv");
+        return ExitCodes.Success;
+    }
+
+    private static List<(ExperimentInput Input, PlannedPoint Point)> Expand(string[] manifests, string[] pluginFolders)
+    {
+        if (manifests.Length == 0) throw new DistilleryException("name at least one manifest");
+        return manifests.Select(m => ExperimentInput.Load(m, [], pluginFolders))
+            .SelectMany(input => input.Points.Select(point => (input, point)))
+            .ToList();
+    }
+
+    private static int IndexFromEnvironment()
+    {
+        foreach (var variable in IndexVariables)
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } text)
+                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+                    ? value
+                    : throw new DistilleryException($"{variable}={text} is not a task index");
+        throw new DistilleryException($"no task index: pass --index N, or run under a Slurm job array ({IndexVariables[0]}) or a Kubernetes Indexed Job ({IndexVariables[1]})");
+    }
+}

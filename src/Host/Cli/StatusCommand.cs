@@ -1,0 +1,33 @@
+using System.Globalization;
+using Distillery.Host.Service;
+using Spectre.Console;
+
+namespace Distillery.Host.Cli;
+
+/// <summary><c>distillery status</c>: the queue's items and each running item's progress, from the files alone.</summary>
+public static class StatusCommand
+{
+    public static int Execute(string queueFolder)
+    {
+        if (!Directory.Exists(queueFolder))
+        {
+            Console.Error.WriteLine($"error: --queue: {queueFolder} does not exist");
+            return ExitCodes.InvalidInput;
+        }
+        var items = new QueueStatus(queueFolder).Items();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var table = new Table().Border(TableBorder.Simple).AddColumns("item", "state", "progress", "loss", "figures", "reason");
+        foreach (var item in items)
+        {
+            var progress = item.TotalSteps is { } total ? $"{item.Phase} {item.Step ?? 0}/{total} ({100.0 * (item.Step ?? 0) / Math.Max(1, total):F0}%)" : "";
+            var figures = string.Join(", ", item.Metrics.Where(m => !m.Key.EndsWith("Count", StringComparison.Ordinal))
+                .Select(m => $"{m.Key} {m.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
+            table.AddRow(Markup.Escape(item.Id), item.State, Markup.Escape(progress),
+                item.Loss?.ToString("G4", CultureInfo.InvariantCulture) ?? "", Markup.Escape(figures),
+                Markup.Escape(item.Reason?.Split('\n').LastOrDefault() ?? ""));
+        }
+        console.Write(table);
+        console.WriteLine(string.Join(", ", items.GroupBy(i => i.State).Select(g => $"{g.Count()} {g.Key}")));
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Distillery.Host.Service;
+
+/// <summary>
+/// The queue's folders: manifests dropped into <c>inbox/</c> are claimed by an atomic rename into <c>running/</c>,
+/// then moved to <c>done/</c> or to <c>failed/</c> (with <c>&lt;id&gt;.reason.txt</c>); each item's run folder is
+/// <c>runs/&lt;id&gt;/</c>. All on one file system, so every move is a rename.
+/// </summary>
+public sealed class QueueFolders(string root)
+{
+    public static readonly string[] ManifestExtensions = [".json", ".yaml", ".yml"];
+
+    public string Root { get; } = Path.GetFullPath(root);
+    public string Inbox => Path.Combine(Root, "inbox");
+    public string Running => Path.Combine(Root, "running");
+    public string Done => Path.Combine(Root, "done");
+    public string Failed => Path.Combine(Root, "failed");
+    public string Runs => Path.Combine(Root, "runs");
+
+    public void Create()
+    {
+        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs }) Directory.CreateDirectory(folder);
+    }
+
+    public string RunFolder(string id) => Path.Combine(Runs, id);
+    public string ReasonFile(string id) => Path.Combine(Failed, id + ".reason.txt");
+
+    /// <summary>Manifests waiting in a folder, oldest first. Hidden and temporary files are not items yet.</summary>
+    public static IEnumerable<string> Manifests(string folder) =>
+        Directory.Exists(folder)
+            ? new DirectoryInfo(folder).EnumerateFiles()
+                .Where(f => !f.Name.StartsWith('.') && ManifestExtensions.Contains(f.Extension.ToLowerInvariant()))
+                .OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => f.FullName)
+            : [];
+
+    public static string IdOf(string manifestPath) => Path.GetFileNameWithoutExtension(manifestPath);
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Distillery.Host.Service;
+
+/// <summary>
+/// The read-only status page and JSON API of `distillery serve --status-port N` (bound to 127.0.0.1 only):
+/// <c>/</c> the page, <c>/api/runs</c> every item, <c>/api/runs/{id}</c> one item with its loss curve,
+/// <c>/api/runs/{id}/grid.png</c> its image grid.
+/// </summary>
+public static class StatusEndpoints
+{
+    public static void Map(WebApplication app, QueueStatus status)
+    {
+        app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/api/runs", () => Results.Text(
+            new JsonArray(status.Items().Select(i => (JsonNode)i.ToJson()).ToArray()).ToJsonString(), "application/json"));
+        app.MapGet("/api/runs/{id}", (string id) =>
+        {
+            var item = status.Item(id);
+            if (item is null) return Results.NotFound();
+            var json = item.ToJson();
+            json["lossCurve"] = new JsonArray(status.LossCurve(id).Select(p => (JsonNode)new JsonArray(p.Step, p.Loss)).ToArray());
+            return Results.Text(json.ToJsonString(), "application/json");
+        });
+        app.MapGet("/api/runs/{id}/grid.png", (string id) =>
+            status.Item(id) is not null && status.ImageGrid(id) is { } path
+                ? Results.File(File.ReadAllBytes(path), "image/png")
+                : Results.NotFound());
+    }
+}

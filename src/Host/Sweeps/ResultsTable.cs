@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Distillery.Host.Sweeps;
+
+/// <summary>A finished point: its configuration values and its metrics.json.</summary>
+public sealed record PointResult(string Name, IReadOnlyList<KeyValuePair<string, string>> Configuration, JsonObject Metrics);
+
+/// <summary>
+/// The results table of a sweep: one row per configuration (every swept value but the seed), each figure as
+/// mean ± sample standard deviation over the seeds, with run time and peak memory. Markdown and CSV.
+/// </summary>
+public sealed class ResultsTable
+{
+    private readonly List<string> _keys;
+    private readonly List<string> _figures;
+    private readonly List<(IReadOnlyList<string> Configuration, List<JsonObject> Runs)> _rows;
+
+    public ResultsTable(IEnumerable<PointResult> results)
+    {
+        var list = results.ToList();
+        _keys = list.SelectMany(r => r.Configuration.Select(c => c.Key)).Distinct().ToList();
+        _figures = list.SelectMany(r => Figures(r.Metrics).Select(f => f.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        _rows = list
+            .GroupBy(r => string.Join("\u0001", _keys.Select(k => ValueOf(r, k))))
+            .Select(g => ((IReadOnlyList<string>)_keys.Select(k => ValueOf(g.First(), k)).ToList(), g.Select(r => r.Metrics).ToList()))
+            .ToList();
+    }
+
+    public int RowCount => _rows.Count;
+
+    public string ToMarkdown()
+    {
+        var header = _keys.Concat(["runs"]).Concat(_figures).Concat(["wall s (mean)", "peak memory MB (max)"]).ToList();
+        var text = new StringBuilder();
+        text.AppendLine("| " + string.Join(" | ", header) + " |");
+        text.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (var (configuration, runs) in _rows)
+        {
+            var cells = configuration.Concat([runs.Count.ToString(CultureInfo.InvariantCulture)])
+                .Concat(_figures.Select(f => Format(Values(runs, f), f)))
+                .Concat([Mean(runs.Select(WallSeconds)).ToString("F1", CultureInfo.InvariantCulture),
+                         (runs.Max(PeakBytes) / 1048576.0).ToString("F0", CultureInfo.InvariantCulture)]);
+            text.AppendLine("| " + string.Join(" | ", cells) + " |");
+        }
+        return text.ToString();
+    }
+
+    public string ToCsv()
+    {
+        var header = _keys.Concat(["runs"]).Concat(_figures.SelectMany(f => new[] { f + ".mean", f + ".std" }))
+            .Concat(["wallSeconds.mean", "peakMemoryBytes.max"]);
+        var text = new StringBuilder();
+        text.AppendLine(string.Join(",", header.Select(Quote)));
+        foreach (var (configuration, runs) in _rows)
+        {
+            var cells = configuration.Select(Quote).Concat([runs.Count.ToString(CultureInfo.InvariantCulture)])
+                .Concat(_figures.SelectMany(f =>
+                {
+                    var values = Values(runs, f);
+                    return new[] { Number(values.Count > 0 ? Mean(values) : double.NaN), Number(StandardDeviation(values)) };
+                }))
+                .Concat([Number(Mean(runs.Select(WallSeconds))), runs.Max(PeakBytes).ToString(CultureInfo.InvariantCulture)]);
+            text.AppendLine(string.Join(",", cells));
+        }
+        return text.ToString();
+    }
+
+    public void Write(string folder)
+    {
+        File.WriteAllText(Path.Combine(folder, "results.md"), ToMarkdown());
+        File.WriteAllText(Path.Combine(folder, "results.csv"), ToCsv());
+    }
+
+    /// <summary>evaluations.&lt;evaluator&gt;.&lt;figure&gt; → value, e.g. krr.testAccuracy.</summary>
+    public static IEnumerable<KeyValuePair<string, double>> Figures(JsonObject metrics) =>
+        metrics["evaluations"] is JsonObject evaluations
+            ? evaluations.SelectMany(e => e.Value is JsonObject figures
+                ? figures.Where(f => f.Value is JsonValue v && v.TryGetValue<double>(out _))
+                    .Select(f => KeyValuePair.Create($"{e.Key}.{f.Key}", f.Value!.GetValue<double>()))
+                : [])
+            : [];
+
+    private static List<double> Values(IEnumerable<JsonObject> runs, string figure) =>
+        runs.SelectMany(r => Figures(r).Where(f => f.Key == figure).Select(f => f.Value)).ToList();
+
+    private static string ValueOf(PointResult result, string key) =>
+        result.Configuration.FirstOrDefault(c => c.Key == key).Value ?? "";
+
+    /// <summary>Accuracies as percentages (87.12 ± 0.31); other figures with four significant digits.</summary>
+    private static string Format(IReadOnlyList<double> values, string figure)
+    {
+        if (values.Count == 0) return "";
+        var percent = figure.EndsWith("Accuracy", StringComparison.Ordinal);
+        string Show(double v) => percent ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) : v.ToString("G4", CultureInfo.InvariantCulture);
+        return values.Count == 1 ? Show(values[0]) : $"{Show(Mean(values))} ± {Show(StandardDeviation(values))}";
+    }
+
+    private static double Mean(IEnumerable<double> values) => values.DefaultIfEmpty(double.NaN).Average();
+
+    private static double StandardDeviation(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2) return 0;
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    private static double WallSeconds(JsonObject metrics) => metrics["wallSeconds"]?.GetValue<double>() ?? double.NaN;
+    private static long PeakBytes(JsonObject metrics) => metrics["peakMemoryBytes"]?.GetValue<long>() ?? 0;
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    private static string Quote(string text) => text.Contains(',') || text.Contains('"') ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
+}

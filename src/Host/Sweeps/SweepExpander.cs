@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Host.Manifests;
+
+namespace Distillery.Host.Sweeps;
+
+/// <summary>One point of a sweep: its folder name, the values it sets, and the manifest with them applied.</summary>
+public sealed record SweepPoint(string Name, IReadOnlyList<KeyValuePair<string, JsonNode?>> Values, JsonObject Manifest)
+{
+    /// <summary>The values that define a configuration: everything but the seed, which results average over.</summary>
+    public IEnumerable<KeyValuePair<string, JsonNode?>> Configuration => Values.Where(v => !SweepExpander.IsSeed(v.Key));
+}
+
+/// <summary>
+/// Expands a manifest's <c>sweep</c> — an object mapping manifest paths to lists of values — into the grid of
+/// every combination (the last path varies fastest). A manifest without a sweep is a single point.
+/// </summary>
+public static class SweepExpander
+{
+    public const string SweepField = "sweep";
+
+    public static bool IsSeed(string path) => path == "seed" || path.EndsWith(".seed", StringComparison.Ordinal);
+
+    public static IReadOnlyList<SweepPoint> Expand(JsonObject manifest)
+    {
+        if (manifest[SweepField] is null) return [new SweepPoint("", [], manifest)];
+        if (manifest[SweepField] is not JsonObject sweep || sweep.Count == 0)
+            throw new DistilleryException("sweep: expected an object mapping manifest paths to lists of values, e.g. { \"seed\": [0, 1, 2] }");
+
+        var axes = new List<(string Path, JsonNode?[] Values)>();
+        foreach (var (path, values) in sweep)
+        {
+            if (values is not JsonArray list || list.Count == 0)
+                throw new DistilleryException($"sweep.{path}: expected a non-empty list of values, got {values?.ToJsonString() ?? "null"}");
+            if (path == SweepField || path.StartsWith(SweepField + ".", StringComparison.Ordinal))
+                throw new DistilleryException($"sweep.{path}: a sweep cannot vary itself");
+            axes.Add((path, list.Select(v => v?.DeepClone()).ToArray()));
+        }
+
+        var points = new List<SweepPoint>();
+        foreach (var combination in Combinations(axes.Select(a => a.Values.Length).ToArray()))
+        {
+            var values = axes.Select((axis, i) => KeyValuePair.Create(axis.Path, axis.Values[combination[i]])).ToList();
+            var pointManifest = (JsonObject)manifest.DeepClone();
+            pointManifest.Remove(SweepField);
+            ManifestOverrides.Apply(pointManifest, values.Select(v => $"{v.Key}={v.Value?.ToJsonString() ?? "null"}"));
+            points.Add(new SweepPoint(NameOf(values, axes.Select(a => a.Path).ToList()), values, pointManifest));
+        }
+        return points;
+    }
+
+    /// <summary>A folder-safe name: each axis as lastSegment-value, joined by underscores.</summary>
+    private static string NameOf(IEnumerable<KeyValuePair<string, JsonNode?>> values, IReadOnlyList<string> paths)
+    {
+        string Short(string path)
+        {
+            var last = path.Split('.', '[', ']').Last(s => s.Length > 0);
+            return paths.Count(p => p.Split('.', '[', ']').Last(s => s.Length > 0) == last) > 1 ? path : last;
+        }
+        static string Value(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "null";
+        var name = string.Join("_", values.Select(v => $"{Short(v.Key)}-{Value(v.Value)}"));
+        return new string(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+    }
+
+    private static IEnumerable<int[]> Combinations(int[] sizes)
+    {
+        var index = new int[sizes.Length];
+        while (true)
+        {
+            yield return (int[])index.Clone();
+            var axis = sizes.Length - 1;
+            while (axis >= 0 && ++index[axis] == sizes[axis]) index[axis--] = 0;
+            if (axis < 0) yield break;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Host.Sweeps;
+using FluentAssertions;
+using Xunit;
+
+namespace Distillery.Tests.Sweeps;
+
+public sealed class SweepExpanderTests
+{
+    [Fact]
+    public void A_sweep_expands_to_every_combination_with_the_last_path_varying_fastest()
+    {
+        var manifest = JsonNode.Parse("""
+            { "name": "s", "seed": 0, "algorithm": { "name": "kip", "options": { "steps": 5 } },
+              "sweep": { "algorithm.options.imagesPerClass": [1, 10], "seed": [0, 1, 2] } }
+            """)!.AsObject();
+
+        var points = SweepExpander.Expand(manifest);
+
+        points.Select(p => p.Name).Should().Equal(
+            "imagesPerClass-1_seed-0", "imagesPerClass-1_seed-1", "imagesPerClass-1_seed-2",
+            "imagesPerClass-10_seed-0", "imagesPerClass-10_seed-1", "imagesPerClass-10_seed-2");
+        points[4].Manifest["algorithm"]!["options"]!["imagesPerClass"]!.GetValue<int>().Should().Be(10);
+        points[4].Manifest["algorithm"]!["options"]!["steps"]!.GetValue<int>().Should().Be(5);
+        points[4].Manifest["seed"]!.GetValue<int>().Should().Be(1);
+        points[4].Manifest.ContainsKey("sweep").Should().BeFalse();
+        points[4].Configuration.Select(c => c.Key).Should().Equal("algorithm.options.imagesPerClass");
+        manifest["seed"]!.GetValue<int>().Should().Be(0, "the original manifest is left as it was");
+    }
+
+    [Fact]
+    public void Without_a_sweep_the_manifest_is_its_only_point()
+    {
+        var points = SweepExpander.Expand(new JsonObject { ["name"] = "plain" });
+        points.Should().ContainSingle().Which.Name.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("""{ "sweep": [1, 2] }""", "sweep: expected an object")]
+    [InlineData("""{ "sweep": {} }""", "sweep: expected an object")]
+    [InlineData("""{ "sweep": { "seed": 3 } }""", "sweep.seed: expected a non-empty list")]
+    [InlineData("""{ "sweep": { "seed": [] } }""", "sweep.seed: expected a non-empty list")]
+    [InlineData("""{ "sweep": { "sweep.seed": [1] } }""", "cannot vary itself")]
+    public void A_malformed_sweep_is_a_clear_error(string json, string expected)
+    {
+        var act = () => SweepExpander.Expand(JsonNode.Parse(json)!.AsObject());
+        act.Should().Throw<DistilleryException>().WithMessage($"*{expected}*");
+    }
+}
+
+public sealed class ResultsTableTests
+{
+    private static PointResult Result(string ipc, int seed, double accuracy, double wall) => new(
+        $"ipc-{ipc}_seed-{seed}",
+        [KeyValuePair.Create("experiment", "e"), KeyValuePair.Create("algorithm.options.imagesPerClass", ipc)],
+        JsonNode.Parse($$"""{ "evaluations": { "krr": { "testAccuracy": {{accuracy}} } }, "wallSeconds": {{wall}}, "peakMemoryBytes": 1048576 }""")!.AsObject());
+
+    [Fact]
+    public void Rows_are_configurations_with_mean_and_sample_std_over_seeds()
+    {
+        var table = new ResultsTable([Result("1", 0, 0.70, 1), Result("1", 1, 0.72, 3), Result("1", 2, 0.74, 5), Result("10", 0, 0.85, 10)]);
+
+        table.RowCount.Should().Be(2);
+        var markdown = table.ToMarkdown();
+        markdown.Should().Contain("| e | 1 | 3 | 72.00 ± 2.00 | 3.0 | 1 |"); // std of 70, 72, 74 (n−1) is 2
+        markdown.Should().Contain("| e | 10 | 1 | 85.00 | 10.0 | 1 |");
+        var csv = table.ToCsv().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        csv[0].Should().Be("experiment,algorithm.options.imagesPerClass,runs,krr.testAccuracy.mean,krr.testAccuracy.std,wallSeconds.mean,peakMemoryBytes.max");
+        csv[1].Should().StartWith("e,1,3,0.72");
+        double.Parse(csv[1].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture).Should().BeApproximately(0.02, 1e-12);
+    }
+}
