@@ -16,7 +16,10 @@ cat > "$WORK/kip.json" <<JSON
   "evaluation": [ { "name": "krr" } ] }
 JSON
 cp "$WORK/kip.json" "$QUEUE/inbox/kip.json"
-steps_done() { grep -c '"loss"' "$QUEUE/runs/kip/progress.jsonl" 2>/dev/null || echo 0; }
+steps_done() { # progress lines with a loss so far (a resumed run repeats the steps after its checkpoint)
+  local log="$QUEUE/runs/kip/progress.jsonl"
+  if [[ -f "$log" ]]; then grep -c '"loss"' "$log" || true; else echo 0; fi
+}
 
 # K kill points, increasing, spread at random over the run's progress lines.
 mapfile -t points < <(shuf -i 5-$((STEPS - 50)) -n "$K" | sort -n)

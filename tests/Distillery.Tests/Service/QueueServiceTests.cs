@@ -32,14 +32,18 @@ public sealed class QueueServiceTests
         yield return ("kip-without-kernel", With(m => { m.Remove("kernel"); m.Remove("evaluation"); m["algorithm"] = new JsonObject { ["name"] = "kip" }; }).ToJsonString(), "needs a kernel");
         yield return ("options-not-object", With(m => m["algorithm"]!["options"] = new JsonArray(1)).ToJsonString(), "algorithm.options: expected an object");
         yield return ("bad-sweep-path", With(m => m["sweep"] = new JsonObject { ["algoritm.options.imagesPerClass"] = new JsonArray(1, 2) }).ToJsonString(), "algoritm: unknown field");
+        // Not a manifest mistake: the plugin itself throws mid-run (its loss diverges), and only that item fails.
+        yield return ("plugin-throws", With(m => m["algorithm"] = new JsonObject { ["name"] = "kip", ["options"] = new JsonObject
+            { ["imagesPerClass"] = 1, ["steps"] = 5, ["learningRate"] = 1e30, ["targetBatchSize"] = 100, ["evaluationInterval"] = 0 } }).ToJsonString(),
+            "the run failed (exit 3):\nerror: the run failed: InvalidOperationException: the KIP loss became NaN");
     }
 
     [Fact]
-    public void Twenty_bad_manifests_fail_with_their_reasons_while_good_ones_flow()
+    public void Twenty_bad_manifests_and_a_throwing_plugin_fail_with_their_reasons_while_good_ones_flow()
     {
         using var queue = new QueueFixture();
         var bad = BadManifests().ToList();
-        bad.Should().HaveCount(20);
+        bad.Should().HaveCount(21);
         for (var i = 0; i < bad.Count; i++)
         {
             queue.EnqueueText(bad[i].Id, bad[i].Text);
@@ -47,12 +51,12 @@ public sealed class QueueServiceTests
         }
 
         using var service = queue.Serve();
-        QueueFixture.WaitUntil(() => queue.Ids("done").Count() + queue.Ids("failed").Count() == 24, "all 24 items to finish", service);
+        QueueFixture.WaitUntil(() => queue.Ids("done").Count() + queue.Ids("failed").Count() == 26, "all 26 items to finish", service);
         var status = DistilleryProcess.Run(queue.Work, "status", "--queue", queue.Root);
         service.Signal("TERM");
         service.WaitForResult(TimeSpan.FromMinutes(2)).ExitCode.Should().Be(0);
 
-        queue.Ids("done").Should().BeEquivalentTo(Enumerable.Range(0, 4).Select(i => $"good-{i}"));
+        queue.Ids("done").Should().BeEquivalentTo(Enumerable.Range(0, 5).Select(i => $"good-{i}"));
         queue.Ids("failed").Should().BeEquivalentTo(bad.Select(b => b.Id));
         foreach (var (id, _, reason) in bad)
             File.ReadAllText(Path.Combine(queue.Folder("failed"), id + ".reason.txt")).Should().Contain(reason, id);
@@ -62,7 +66,7 @@ public sealed class QueueServiceTests
         Directory.EnumerateFiles(queue.Folder("running")).Should().BeEmpty();
 
         status.ExitCode.Should().Be(0);
-        status.Output.Should().Contain("4 done").And.Contain("20 failed").And.Contain("good-0");
+        status.Output.Should().Contain("5 done").And.Contain("21 failed").And.Contain("good-0");
     }
 
     [Fact]
