@@ -70,6 +70,10 @@ public static class RunCommand
             using var folderLock = RunFolderLock.Acquire(folder, TimeSpan.FromSeconds(120), cancellation);
             PointRecord.Write(folder.Path, input.Manifest.Name, point.Point);
             var metrics = await RunWithDisplayAsync(runner, point, folder, host.Services.GetRequiredService<ILoggerFactory>(), cancellation);
+            // After the progress bar has released the terminal, so the figures are always seen.
+            foreach (var (evaluator, figures) in metrics.Evaluations)
+                foreach (var (name, value) in figures)
+                    logger.Information("{Evaluator} {Figure}: {Value:G6}", evaluator, name, value);
             logger.Information("Done in {Seconds:F1} s; metrics in {Path}", metrics.WallSeconds, folder.Metrics);
             return ExitCodes.Success;
         }
@@ -90,21 +94,21 @@ public static class RunCommand
         }
     }
 
-    private static Task<RunMetrics> RunWithDisplayAsync(ExperimentRunner runner, PlannedPoint point, RunFolder folder,
-                                                      ILoggerFactory loggers, CancellationToken cancellation)
+    private static async Task<RunMetrics> RunWithDisplayAsync(ExperimentRunner runner, PlannedPoint point, RunFolder folder,
+                                                            ILoggerFactory loggers, CancellationToken cancellation)
     {
         // The run is CPU-bound and synchronous: keep it off the thread that handles Ctrl+C.
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             var display = new LogProgressDisplay(loggers.CreateLogger("progress"));
-            return Task.Run(() => runner.Run(point.Plan, folder, display, cancellation), cancellation);
+            return await Task.Run(() => runner.Run(point.Plan, folder, display, cancellation), cancellation);
         }
 
         var level = Logging.ConsoleLevel.MinimumLevel;
         Logging.ConsoleLevel.MinimumLevel = LogEventLevel.Warning; // the bar owns the terminal; run.log keeps everything
         try
         {
-            return AnsiConsole.Progress()
+            return await AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .StartAsync(context => Task.Run(() => runner.Run(point.Plan, folder, new TerminalProgressDisplay(context), cancellation), cancellation));

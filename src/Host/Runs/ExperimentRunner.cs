@@ -63,9 +63,6 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
 
         var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count);
         AtomicFile.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        foreach (var (evaluator, figures) in evaluations)
-            foreach (var (name, value) in figures)
-                logger.LogInformation("{Evaluator} {Figure}: {Value:G6}", evaluator, name, value);
         return metrics;
     }
 
