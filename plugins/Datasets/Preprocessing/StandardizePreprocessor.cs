@@ -16,13 +16,7 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
 {
     public IImageTransform Fit(RunContext run, Tensor trainImages, StandardizeOptions options)
     {
-        if (trainImages.dim() != 4)
-            throw new DistilleryException(
-                $"standardize: expected training images [N, C, H, W], got shape [{string.Join(", ", trainImages.shape)}]");
-        if (trainImages.shape[0] == 0)
-            throw new DistilleryException("standardize: cannot fit on an empty training set");
-        if (!trainImages.is_floating_point())
-            throw new DistilleryException($"standardize: expected floating-point images, got {trainImages.dtype}");
+        FittingImages.Validate("standardize", trainImages);
 
         using var scope = NewDisposeScope();
         var (mean, std) = PerChannelStatistics(trainImages);
@@ -46,21 +40,11 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
         long[] perChannel = [0, 2, 3];
         var count = (double)images.shape[0] * images.shape[2] * images.shape[3];
         var sum = zeros(images.shape[1], dtype: ScalarType.Float64, device: images.device);
-        ForEachChunk(images, chunk, part => sum.add_(part.sum(perChannel)));
+        FittingImages.ForEachFloat64Chunk(images, chunk, part => sum.add_(part.sum(perChannel)));
         var mean = sum / count;
         var squares = zeros_like(sum);
-        ForEachChunk(images, chunk, part => squares.add_((part - mean.view(1, -1, 1, 1)).square().sum(perChannel)));
+        FittingImages.ForEachFloat64Chunk(images, chunk, part => squares.add_((part - mean.view(1, -1, 1, 1)).square().sum(perChannel)));
         return (mean, (squares / count).sqrt());
-    }
-
-    /// <summary>Runs <paramref name="accumulate"/> on float64 copies of consecutive chunks, freeing each chunk's temporaries.</summary>
-    private static void ForEachChunk(Tensor images, long chunk, Action<Tensor> accumulate)
-    {
-        for (long start = 0; start < images.shape[0]; start += chunk)
-        {
-            using var scope = NewDisposeScope();
-            accumulate(images.narrow(0, start, Math.Min(chunk, images.shape[0] - start)).to_type(ScalarType.Float64));
-        }
     }
 
     private static string Format(Tensor values) =>

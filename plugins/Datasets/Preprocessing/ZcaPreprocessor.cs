@@ -30,13 +30,7 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
 
     public IImageTransform Fit(RunContext run, Tensor trainImages, ZcaOptions options)
     {
-        if (trainImages.dim() != 4)
-            throw new DistilleryException(
-                $"zca: expected training images [N, C, H, W], got shape [{string.Join(", ", trainImages.shape)}]");
-        if (trainImages.shape[0] == 0)
-            throw new DistilleryException("zca: cannot fit on an empty training set");
-        if (!trainImages.is_floating_point())
-            throw new DistilleryException($"zca: expected floating-point images, got {trainImages.dtype}");
+        FittingImages.Validate("zca", trainImages);
 
         var n = trainImages.shape[0];
         var d = trainImages.shape[1] * trainImages.shape[2] * trainImages.shape[3];
@@ -96,14 +90,7 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
         return sum.div_(flat.shape[0]);
     }
 
-    /// <summary>Runs <paramref name="accumulate"/> on float64 (layer-normed) copies of row chunks, freeing each chunk's temporaries.</summary>
-    private static void ForEachChunk(Tensor flat, bool layerNorm, Action<Tensor> accumulate)
-    {
-        for (long start = 0; start < flat.shape[0]; start += Chunk)
-        {
-            using var scope = NewDisposeScope();
-            var part = flat.narrow(0, start, Math.Min(Chunk, flat.shape[0] - start)).to_type(ScalarType.Float64);
-            accumulate(layerNorm ? ZcaTransform.LayerNorm(part) : part);
-        }
-    }
+    /// <summary>Runs <paramref name="accumulate"/> on float64 (layer-normed) copies of row chunks.</summary>
+    private static void ForEachChunk(Tensor flat, bool layerNorm, Action<Tensor> accumulate) =>
+        FittingImages.ForEachFloat64Chunk(flat, Chunk, part => accumulate(layerNorm ? ZcaTransform.LayerNorm(part) : part));
 }

@@ -41,7 +41,7 @@ public static class ImageGridPng
                         rgb[((top + y) * gridWidth + left + x) * 3 + c] = data[source];
                     }
         }
-        using var file = File.Create(path);
-        new ImageWriter().WritePng(rgb, gridWidth, gridHeight, ColorComponents.RedGreenBlue, file);
+        // Atomic: the status page may read the preview grid while a run rewrites it.
+        AtomicFile.Write(path, stream => new ImageWriter().WritePng(rgb, gridWidth, gridHeight, ColorComponents.RedGreenBlue, stream));
     }
 }

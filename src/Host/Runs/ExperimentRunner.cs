@@ -132,9 +132,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
     private static void WritePreview(RunFolder folder, SupportSet support, PreparedData data)
     {
         using var scope = NewDisposeScope();
-        var temporary = folder.Preview + ".tmp.png";
-        ImageGridPng.Write(temporary, data.ToPixels(support.Images.detach()), support.Classes, data.Train.ClassCount);
-        File.Move(temporary, folder.Preview, overwrite: true);
+        ImageGridPng.Write(folder.Preview, data.ToPixels(support.Images.detach()), support.Classes, data.Train.ClassCount);
     }
 
     /// <summary>Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation.</summary>

@@ -73,9 +73,10 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
         }
     }
 
+    /// <summary>An id is taken once any item under it has been claimed: its run folder exists from then on.</summary>
     private bool Taken(string id) =>
-        new[] { _queue.Running, _queue.Done, _queue.Failed }.Any(folder => QueueFolders.Manifests(folder).Any(m => QueueFolders.IdOf(m) == id))
-        || Directory.Exists(_queue.RunFolder(id)) && !QueueFolders.Manifests(_queue.Running).Any(m => QueueFolders.IdOf(m) == id);
+        Directory.Exists(_queue.RunFolder(id))
+        || new[] { _queue.Running, _queue.Done, _queue.Failed }.Any(folder => QueueFolders.Manifests(folder).Any(m => QueueFolders.IdOf(m) == id));
 
     private async Task ProcessAsync(string runningPath, CancellationToken stopping)
     {

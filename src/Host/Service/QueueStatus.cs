@@ -39,16 +39,18 @@ public sealed class QueueStatus(string queueFolder)
 {
     private readonly QueueFolders _queue = new(queueFolder);
 
-    public IReadOnlyList<ItemStatus> Items()
-    {
-        var items = new List<ItemStatus>();
-        foreach (var (state, folder) in new[] { ("running", _queue.Running), ("queued", _queue.Inbox), ("failed", _queue.Failed), ("done", _queue.Done) })
-            foreach (var manifest in QueueFolders.Manifests(folder))
-                items.Add(Read(QueueFolders.IdOf(manifest), state, File.GetLastWriteTimeUtc(manifest)));
-        return items;
-    }
+    public IReadOnlyList<ItemStatus> Items() =>
+        Manifests().Select(m => Read(QueueFolders.IdOf(m.Path), m.State, File.GetLastWriteTimeUtc(m.Path))).ToList();
 
-    public ItemStatus? Item(string id) => Items().FirstOrDefault(i => i.Id == id);
+    /// <summary>One item, reading only its own files.</summary>
+    public ItemStatus? Item(string id) =>
+        Manifests().Where(m => QueueFolders.IdOf(m.Path) == id)
+            .Select(m => Read(id, m.State, File.GetLastWriteTimeUtc(m.Path))).FirstOrDefault();
+
+    /// <summary>Every item's manifest with its state, running items first.</summary>
+    private IEnumerable<(string State, string Path)> Manifests() =>
+        new[] { ("running", _queue.Running), ("queued", _queue.Inbox), ("failed", _queue.Failed), ("done", _queue.Done) }
+            .SelectMany(s => QueueFolders.Manifests(s.Item2).Select(path => (s.Item1, path)));
 
     /// <summary>The run's image grid: the final one when finished, else the latest preview.</summary>
     public string? ImageGrid(string id)

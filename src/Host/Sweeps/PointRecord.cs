@@ -49,7 +49,7 @@ public static class PointRecord
         configuration.Add(KeyValuePair.Create("experiment", record["experiment"]?.GetValue<string>() ?? ""));
         foreach (var (key, value) in record["values"]?.AsObject() ?? [])
             if (!SweepExpander.IsSeed(key))
-                configuration.Add(KeyValuePair.Create(key, value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString() ?? "null"));
+                configuration.Add(KeyValuePair.Create(key, SweepExpander.Display(value)));
         return configuration;
     }
 }

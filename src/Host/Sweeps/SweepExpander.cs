@@ -57,10 +57,13 @@ public static class SweepExpander
             var last = path.Split('.', '[', ']').Last(s => s.Length > 0);
             return paths.Count(p => p.Split('.', '[', ']').Last(s => s.Length > 0) == last) > 1 ? path : last;
         }
-        static string Value(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "null";
-        var name = string.Join("_", values.Select(v => $"{Short(v.Key)}-{Value(v.Value)}"));
+        var name = string.Join("_", values.Select(v => $"{Short(v.Key)}-{Display(v.Value)}"));
         return new string(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
     }
+
+    /// <summary>A swept value as people write it: strings bare, anything else as JSON.</summary>
+    public static string Display(JsonNode? value) =>
+        value is JsonValue v && v.TryGetValue<string>(out var text) ? text : value?.ToJsonString() ?? "null";
 
     private static IEnumerable<int[]> Combinations(int[] sizes)
     {
