@@ -38,6 +38,10 @@ public sealed class ConvNetRandomFeaturesOptions
     [Range(1, 1024), Description("Number of random networks in the ensemble (M); the estimate's variance falls as 1/(M·width).")]
     public int Models { get; set; } = 8;
 
+    [Range(1, 1024), Description("Networks in the initial draw, which evaluation, Label Solve and every use outside a KIP step see; " +
+                                 "null: models. A larger fixed ensemble is a closer estimate of the NNGP at a one-off cost.")]
+    public int? EvaluationModels { get; set; }
+
     [Range(1, 4096), Description("Channels of every conv layer of each random network.")]
     public int Width { get; set; } = 128;
 
@@ -55,4 +59,7 @@ public sealed class ConvNetRandomFeaturesOptions
 
     [Range(1, int.MaxValue), Description("Images per forward batch through the networks (bounds memory).")]
     public int BlockSize { get; set; } = 500;
+
+    // A method, not a property: the host serialises public properties into the resolved manifest.
+    public int ResolvedEvaluationModels() => EvaluationModels ?? Models;
 }

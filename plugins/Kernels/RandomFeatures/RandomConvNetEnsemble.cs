@@ -13,17 +13,18 @@ internal sealed class RandomConvNetEnsemble : IDisposable
     private readonly RandomConvNet[] networks;
     private readonly ConvNetRandomFeaturesOptions options;
 
-    public RandomConvNetEnsemble(ConvNetRandomFeaturesOptions options, long seed, long inputChannels, ScalarType dtype, Device device)
+    public RandomConvNetEnsemble(ConvNetRandomFeaturesOptions options, int models, long seed, long inputChannels, ScalarType dtype, Device device)
     {
         this.options = options;
         Seed = seed;
         InputChannels = inputChannels;
         DType = dtype;
         Device = device;
-        // All networks come from one seeded stream, in order: the draw depends only on (seed, input channels).
+        // All networks come from one seeded stream, in order: the draw depends only on (seed, input channels), and a
+        // larger ensemble from the same seed extends a smaller one.
         using var generator = new Generator(0, CPU);
         generator.manual_seed(seed);
-        networks = Enumerable.Range(0, options.Models)
+        networks = Enumerable.Range(0, models)
             .Select(_ => RandomConvNet.Draw(options, inputChannels, generator, dtype, device))
             .ToArray();
     }
@@ -33,8 +34,8 @@ internal sealed class RandomConvNetEnsemble : IDisposable
     public ScalarType DType { get; }
     public Device Device { get; }
 
-    public bool Matches(long seed, Tensor images) =>
-        Seed == seed && InputChannels == images.shape[1] && DType == images.dtype && SameDevice(Device, images);
+    public bool Matches(long seed, int models, Tensor images) =>
+        Seed == seed && networks.Length == models && InputChannels == images.shape[1] && DType == images.dtype && SameDevice(Device, images);
 
     public static bool SameDevice(Device device, Tensor images) =>
         device.type == images.device_type && (device.index < 0 ? 0 : device.index) == (images.device_index < 0 ? 0 : images.device_index);

@@ -8,7 +8,9 @@ namespace Distillery.Kernels.RandomFeatures;
 /// K(x, x′) = Φ(x)·Φ(x′) + bStd², Φ the features of a random ConvNet ensemble (see <see cref="RandomConvNetEnsemble"/>).
 /// A draw is identified by a seed taken from the caller's generator; the networks themselves are drawn lazily at
 /// the next <see cref="Compute"/>, because only then is the images' channel count known. Autograd flows through
-/// the (untrained, constant) networks to the images.
+/// the (untrained, constant) networks to the images. The initial draw (what evaluation uses) may hold more networks
+/// than a training draw (<see cref="ConvNetRandomFeaturesOptions.EvaluationModels"/>); its first
+/// <see cref="ConvNetRandomFeaturesOptions.Models"/> networks are the fixed-mode training draw.
 /// </summary>
 public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
 {
@@ -16,6 +18,7 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
     private readonly ScalarType drawDType;
     private readonly long initialSeed;
     private long seed;
+    private int models;
     private RandomConvNetEnsemble? ensemble;
 
     /// <param name="initialDraw">Generator of the initial draw, which <c>Redraw(null)</c> restores.</param>
@@ -27,14 +30,20 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
         Device = device;
         drawDType = dtype;
         initialSeed = seed = DrawSeed(initialDraw);
+        models = options.ResolvedEvaluationModels();
     }
 
     public Device Device { get; }
 
     public void Redraw(Generator? generator)
     {
-        if (generator is null) seed = initialSeed;
-        else if (options.Redraw == RedrawMode.PerStep) seed = DrawSeed(generator);
+        if (generator is null)
+        {
+            (seed, models) = (initialSeed, options.ResolvedEvaluationModels());
+            return;
+        }
+        models = options.Models;
+        seed = options.Redraw == RedrawMode.PerStep ? DrawSeed(generator) : initialSeed;
     }
 
     public Tensor Compute(Tensor x1, Tensor x2)
@@ -60,13 +69,13 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
     /// <summary>The current draw's networks for these images' channels, dtype and device (drawn on first use).</summary>
     private RandomConvNetEnsemble Networks(Tensor images)
     {
-        if (ensemble is not null && ensemble.Matches(seed, images)) return ensemble;
+        if (ensemble is not null && ensemble.Matches(seed, models, images)) return ensemble;
         ensemble?.Dispose();
         ensemble = null;
         if (!RandomConvNetEnsemble.SameDevice(Device, images) || images.dtype != drawDType)
             throw new ArgumentException(
                 $"convnet-rf: the kernel was created for {drawDType} tensors on {Device}, but got {images.dtype} images on {images.device}");
-        ensemble = new RandomConvNetEnsemble(options, seed, images.shape[1], drawDType, Device);
+        ensemble = new RandomConvNetEnsemble(options, models, seed, images.shape[1], drawDType, Device);
         return ensemble;
     }
 

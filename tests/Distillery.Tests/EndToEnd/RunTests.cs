@@ -100,6 +100,18 @@ public sealed class RunTests
         Directory.Exists(scratch.Combine("runs")).Should().BeFalse();
     }
 
+    public static TheoryData<string> ShippedManifests() =>
+        new(Directory.GetFiles(Path.Combine(DistilleryProcess.RepositoryRoot, "manifests")).Select(Path.GetFileName).Order()!);
+
+    [Theory]
+    [MemberData(nameof(ShippedManifests))]
+    public void Every_manifest_shipped_in_the_repository_is_valid(string name)
+    {
+        var manifest = Path.Combine(DistilleryProcess.RepositoryRoot, "manifests", name);
+        var result = DistilleryProcess.Run(Path.GetTempPath(), "validate", manifest);
+        result.ExitCode.Should().Be(0, result.ToString());
+    }
+
     [Fact]
     public void Yaml_manifests_run_like_json_ones()
     {

@@ -52,6 +52,30 @@ public sealed class RedrawTests
         BitIdentical(kernel.Compute(x, x), initial).Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(RedrawMode.PerStep)]
+    [InlineData(RedrawMode.Fixed)]
+    public void The_evaluation_draw_extends_the_initial_networks_and_training_draws_keep_models(RedrawMode mode)
+    {
+        using var scope = NewDisposeScope();
+        var x = RandomImages(12, 5, 1, 8);
+        var options = Small(mode);
+        options.EvaluationModels = 5;
+        var kernel = (IRedrawableKernel)Create(options);
+        var fiveNetworks = Create(new ConvNetRandomFeaturesOptions { Models = 5, Width = 8, Depth = 2, BlockSize = 3 }).Compute(x, x);
+        var twoNetworks = Create(new ConvNetRandomFeaturesOptions { Models = 2, Width = 8, Depth = 2, BlockSize = 3 }).Compute(x, x);
+
+        BitIdentical(kernel.Compute(x, x), fiveNetworks).Should().BeTrue("before any step the kernel is the evaluation draw");
+        using (var generator = Run().CreateGenerator("kip.kernel", 1)) kernel.Redraw(generator);
+        var training = kernel.Compute(x, x);
+        if (mode == RedrawMode.Fixed)
+            BitIdentical(training, twoNetworks).Should().BeTrue("a fixed training draw is the first `models` networks of the evaluation draw");
+        else
+            BitIdentical(training, twoNetworks).Should().BeFalse("a per-step draw has new networks");
+        kernel.Redraw(null);
+        BitIdentical(kernel.Compute(x, x), fiveNetworks).Should().BeTrue("null restores the evaluation draw");
+    }
+
     [Fact]
     public void Networks_drawn_inside_a_dispose_scope_survive_it()
     {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The Fashion-MNIST results table (README "Results"): every point of the manifests/fmnist-table-* sweeps (1 and 10
+# images per class × 3 seeds × 6 method/kernel rows), run as `distillery task` in parallel lanes of one torch thread
+# each (two single-threaded runs get more done on 2 cores than one run on two threads), then collected into
+# runs/fmnist-table/results.md and results.csv. Finished points are skipped and interrupted ones resume, so the
+# script can be stopped and started again.
+#   sudo apt-get install dataset-fashion-mnist && benchmarks/fmnist-table.sh [lanes=2]
+set -euo pipefail
+LANES=${1:-2}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+dotnet build src/Host -c Release > /dev/null
+DISTILLERY="$ROOT/src/Host/bin/Release/net10.0/distillery"
+RESULTS="$ROOT/runs/fmnist-table"
+# The costliest sweep first, so that the lanes finish close together.
+MANIFESTS=(manifests/fmnist-table-kip-convnet-rf.json manifests/fmnist-table-label-solve-convnet-rf.json
+           manifests/fmnist-table-kip-fc.json manifests/fmnist-table-label-solve-fc.json
+           manifests/fmnist-table-natural-convnet-rf.json manifests/fmnist-table-natural-fc.json)
+POINTS=$("$DISTILLERY" points "${MANIFESTS[@]}" 2>/dev/null | grep -c $'\t')
+mkdir -p "$RESULTS/logs"
+echo "$POINTS points in $LANES lanes; logs in $RESULTS/logs"
+seq 0 $((POINTS - 1)) | xargs -P "$LANES" -I{} sh -c \
+  'OMP_NUM_THREADS=1 "$0" task "$@" --index {} --results "'"$RESULTS"'" > "'"$RESULTS"'/logs/point-{}.log" 2>&1 && echo "point {} done" || { echo "point {} failed: see logs/point-{}.log"; exit 255; }' \
+  "$DISTILLERY" "${MANIFESTS[@]}"
+"$DISTILLERY" collect "$RESULTS"
+cat "$RESULTS/results.md"
