@@ -20,11 +20,11 @@ public static class PointRecord
         File.WriteAllText(Path.Combine(runFolder, FileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Every finished run (metrics.json present) in <paramref name="root"/> or its sub-folders, in name order.</summary>
+    /// <summary>Every finished run (metrics.json present) in <paramref name="root"/> or its sub-folders, in numeric name order.</summary>
     public static IReadOnlyList<PointResult> Collect(string root)
     {
         var results = new List<PointResult>();
-        var folders = new[] { root }.Concat(Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal);
+        var folders = new[] { root }.Concat(Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)).Order(NumericOrder.Instance);
         foreach (var folder in folders)
         {
             var metricsPath = Path.Combine(folder, "metrics.json");
