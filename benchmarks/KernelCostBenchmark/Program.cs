@@ -58,6 +58,6 @@ static (double CpuSeconds, double WallSeconds) Measure(Action action)
 
 static double PeakResidentMiB()
 {
-    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    using var process = Process.GetCurrentProcess();
+    return process.PeakWorkingSet64 / 1048576.0;
 }

@@ -29,8 +29,8 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
         this.options = options;
         Device = device;
         drawDType = dtype;
-        initialSeed = seed = DrawSeed(initialDraw);
-        models = options.ResolvedEvaluationModels();
+        initialSeed = DrawSeed(initialDraw);
+        UseInitialDraw();
     }
 
     public Device Device { get; }
@@ -39,12 +39,14 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
     {
         if (generator is null)
         {
-            (seed, models) = (initialSeed, options.ResolvedEvaluationModels());
+            UseInitialDraw();
             return;
         }
         models = options.Models;
         seed = options.Redraw == RedrawMode.PerStep ? DrawSeed(generator) : initialSeed;
     }
+
+    private void UseInitialDraw() => (seed, models) = (initialSeed, options.ResolvedEvaluationModels());
 
     public Tensor Compute(Tensor x1, Tensor x2)
     {
