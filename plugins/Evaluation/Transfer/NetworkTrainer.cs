@@ -1,3 +1,4 @@
+using Distillery.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,11 +35,19 @@ public sealed class NetworkTrainer(TransferOptions options)
             optimizer.step();
             schedule.step();
 
-            if (step == options.Steps) lastLoss = loss.ToDouble();
-            onStep(step, () => loss.ToDouble()); // reading the loss synchronises; the caller decides how often
+            var at = step;
+            double Read() => Checked(loss.ToDouble(), at);
+            if (step == options.Steps) lastLoss = Read();
+            onStep(step, Read); // reading the loss synchronises; the caller decides how often
         }
         return lastLoss;
     }
+
+    /// <summary>A diverged network's accuracy means nothing: stop with what to change rather than report it.</summary>
+    private double Checked(double loss, int step) => double.IsFinite(loss)
+        ? loss
+        : throw new DistilleryException(
+            $"evaluator 'transfer': training diverged (loss {loss} at step {step}); lower its learningRate (now {options.ResolvedLearningRate()})");
 
     private optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
     {

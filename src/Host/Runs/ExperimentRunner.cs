@@ -15,7 +15,8 @@ namespace Distillery.Host.Runs;
 /// <summary>
 /// Runs one planned experiment into one run folder: load the data, fit and apply preprocessing, build the
 /// kernel, distil, evaluate, and write the outputs. A folder that already holds this experiment is resumed
-/// from its last checkpoint; one that holds a different experiment is refused.
+/// from its last checkpoint; one whose manifest differs only in its evaluation is resumed and evaluated anew; one
+/// that holds a different experiment is refused.
 /// </summary>
 public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
 {
@@ -73,13 +74,42 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var text = resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (File.Exists(folder.ResolvedManifest))
         {
-            if (File.ReadAllText(folder.ResolvedManifest) != text)
+            var held = File.ReadAllText(folder.ResolvedManifest);
+            if (held == text)
+                logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
+            else if (SameDistillation(JsonNode.Parse(held)!.AsObject(), resolved))
+                StartReEvaluation(folder);
+            else
                 throw new DistilleryException(
                     $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
-            logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
         }
         folder.Create();
         AtomicFile.WriteAllText(folder.ResolvedManifest, text);
+    }
+
+    /// <summary>
+    /// True when two resolved manifests differ at most in their evaluation: evaluators only read the support set
+    /// (periodic ones draw no training randomness), so the distillation and its checkpoints stay valid.
+    /// </summary>
+    private static bool SameDistillation(JsonObject held, JsonObject wanted)
+    {
+        static JsonNode WithoutEvaluation(JsonObject manifest)
+        {
+            var copy = manifest.DeepClone().AsObject();
+            copy.Remove("evaluation");
+            return copy;
+        }
+        return JsonNode.DeepEquals(WithoutEvaluation(held), WithoutEvaluation(wanted));
+    }
+
+    /// <summary>The evaluation changed: resume the distillation from its checkpoints and evaluate anew, keeping the old figures.</summary>
+    private void StartReEvaluation(RunFolder folder)
+    {
+        if (File.Exists(folder.Metrics))
+            File.Move(folder.Metrics, folder.PreviousMetrics, overwrite: true);
+        logger.LogInformation(
+            "Run folder {Folder} holds this experiment with another evaluation: resuming from its last checkpoint and evaluating anew (earlier figures moved to {Previous})",
+            folder.Path, Path.GetFileName(folder.PreviousMetrics));
     }
 
     private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)

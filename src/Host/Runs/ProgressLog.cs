@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Distillery.Host.Outputs;
 using Distillery.Abstractions.Runs;
 using Microsoft.Extensions.Logging;
 
@@ -40,17 +41,14 @@ public sealed class ProgressLog(string path, IProgressDisplay display) : IProgre
             ["step"] = update.Step,
             ["elapsedSeconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
         };
-        if (update.Loss is { } loss) line["loss"] = Finite(loss);
+        if (update.Loss is { } loss) line["loss"] = JsonNumbers.FiniteOrNull(loss);
         if (update.Metrics is { Count: > 0 } metrics)
-            line["metrics"] = new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, Finite(m.Value))));
+            line["metrics"] = new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, JsonNumbers.FiniteOrNull(m.Value))));
         _writer.WriteLine(line.ToJsonString());
         display.Report(update);
     }
 
     public void Dispose() => _writer.Dispose();
-
-    /// <summary>JSON has no NaN or infinity: such a value is written as null.</summary>
-    private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 }
 
 /// <summary>Shows progress to a person.</summary>

@@ -6,6 +6,8 @@ public sealed class RunFolder(string path)
     public string Path { get; } = System.IO.Path.GetFullPath(path);
     public string ResolvedManifest => Combine("manifest.resolved.json");
     public string Metrics => Combine("metrics.json");
+    /// <summary>The figures of an earlier evaluation of this distillation, kept when the manifest's evaluation changes.</summary>
+    public string PreviousMetrics => Combine("metrics.previous.json");
     public string ProgressLog => Combine("progress.jsonl");
     public string Log => Combine("run.log");
     public string DistilledSet => Combine("distilled.safetensors");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Distillery.Host.Outputs;
 
 namespace Distillery.Host.Runs;
 
@@ -13,7 +14,7 @@ public sealed record RunMetrics(
     public JsonObject ToJson() => new()
     {
         ["evaluations"] = new JsonObject(Evaluations.Select(e => KeyValuePair.Create(e.Key,
-            (JsonNode?)new JsonObject(e.Value.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)v.Value)))))),
+            (JsonNode?)new JsonObject(e.Value.Select(v => KeyValuePair.Create(v.Key, JsonNumbers.FiniteOrNull(v.Value))))))),
         ["supportSize"] = SupportSize,
         ["wallSeconds"] = Math.Round(WallSeconds, 3),
         ["peakMemoryBytes"] = PeakMemoryBytes,
@@ -26,9 +27,10 @@ public sealed record RunMetrics(
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         var evaluations = (json["evaluations"]?.AsObject() ?? []).ToDictionary(
             e => e.Key,
-            e => (IReadOnlyDictionary<string, double>)(e.Value?.AsObject() ?? []).ToDictionary(f => f.Key, f => f.Value!.GetValue<double>()));
+            e => (IReadOnlyDictionary<string, double>)(e.Value?.AsObject() ?? []).ToDictionary(f => f.Key, f => f.Value?.GetValue<double>() ?? double.NaN));
         return new RunMetrics(evaluations, json["wallSeconds"]!.GetValue<double>(), json["peakMemoryBytes"]!.GetValue<long>(), json["supportSize"]!.GetValue<int>());
     }
+
 
     /// <summary>Peak resident memory of this process (VmHWM on Linux), native libtorch allocations included.</summary>
     public static long PeakResidentBytes()

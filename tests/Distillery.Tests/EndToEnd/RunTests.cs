@@ -86,6 +86,31 @@ public sealed class RunTests
     }
 
     [Fact]
+    public void Changing_only_the_evaluation_re_evaluates_the_distilled_set_without_distilling_again()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 15));
+        var (folder, fresh) = (scratch.Combine("run"), scratch.Combine("fresh"));
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", folder).ExitCode.Should().Be(0);
+        var firstFigures = RunFixtures.Metrics(folder)["evaluations"]!.ToJsonString();
+        var withTransfer = """evaluation=[{"name":"krr"},{"name":"transfer","options":{"network":"fc","width":32,"steps":10,"seeds":1}}]""";
+
+        var again = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", folder, "--set", withTransfer);
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", fresh, "--set", withTransfer).ExitCode.Should().Be(0);
+
+        again.ExitCode.Should().Be(0, again.ToString());
+        File.ReadAllText(Path.Combine(folder, "run.log")).Should().Contain("evaluating anew");
+        var kipSteps = File.ReadAllLines(Path.Combine(folder, "progress.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(p => p["phase"]!.GetValue<string>() == "kip" && p["loss"] is not null);
+        kipSteps.Should().HaveCount(15, "the distillation resumes from its final checkpoint");
+        JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "metrics.previous.json")))!["evaluations"]!.ToJsonString()
+            .Should().Be(firstFigures, "the earlier figures are kept");
+        var figures = RunFixtures.Metrics(folder)["evaluations"]!;
+        figures.ToJsonString().Should().Be(RunFixtures.Metrics(fresh)["evaluations"]!.ToJsonString());
+        figures["transfer"]!["testAccuracy"]!.GetValue<double>().Should().BeInRange(0.1, 1);
+    }
+
+    [Fact]
     public void Validate_prints_the_resolved_manifest_and_runs_nothing()
     {
         using var scratch = new ScratchFolder();

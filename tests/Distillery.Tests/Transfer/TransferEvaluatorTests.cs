@@ -55,6 +55,19 @@ public sealed class TransferEvaluatorTests
     }
 
     [Fact]
+    public void A_diverging_network_stops_the_evaluation_with_what_to_change()
+    {
+        var (support, test) = Data.Value;
+        var options = Small(TransferNetwork.Fc, TransferLoss.Mse, seeds: 1);
+        options.LearningRate = 1e6;
+
+        var act = () => new TransferEvaluator().Evaluate(EvaluationRun(support, test), options);
+
+        act.Should().Throw<Abstractions.DistilleryException>()
+            .WithMessage("*training diverged*lower its learningRate (now 1000000)*");
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_figures_and_another_seed_other_networks()
     {
         var (support, test) = Data.Value;
