@@ -13,7 +13,7 @@ public sealed class NetworkTrainer(TransferOptions options)
     /// <summary>Trains <paramref name="network"/> in place; returns the loss of the last step.</summary>
     /// <param name="onStep">Called after every step with (step, loss thunk): the loss is read only when asked for.</param>
     public double Train(nn.Module<Tensor, Tensor> network, Tensor images, TrainingObjective objective,
-                        MinibatchOrder order, Action<int, Func<double>> onStep, CancellationToken cancellation)
+                        MinibatchOrder order, ImageAugmentation augmentation, Action<int, Func<double>> onStep, CancellationToken cancellation)
     {
         // The host evaluates under no_grad; training needs autograd back on.
         using var grad = enable_grad();
@@ -30,7 +30,7 @@ public sealed class NetworkTrainer(TransferOptions options)
             var rows = order.Next();
             var batch = rows is null ? inputs : inputs.index_select(0, rows);
             optimizer.zero_grad();
-            var loss = objective.Compute(network.call(batch), rows);
+            var loss = objective.Compute(network.call(augmentation.Apply(batch)), rows);
             loss.backward();
             optimizer.step();
             schedule.step();

@@ -38,8 +38,9 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
             using var generator = evaluation.CreateGenerator("transfer", seed);
             using var network = Build(options, support.Images.shape, classes, generator, evaluation);
             var order = new MinibatchOrder(support.Count, options.ResolvedBatchSize(support.Count), generator, evaluation.Device);
+            var augmentation = new ImageAugmentation(options.AugmentShift, options.AugmentFlip, generator);
             var stepsBefore = (long)seed * options.Steps;
-            losses[seed] = trainer.Train(network, images, objective, order, (step, loss) =>
+            losses[seed] = trainer.Train(network, images, objective, order, augmentation, (step, loss) =>
             {
                 var done = stepsBefore + step;
                 if (done % reportEvery == 0 || step == options.Steps)

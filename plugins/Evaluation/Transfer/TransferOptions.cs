@@ -82,6 +82,12 @@ public sealed class TransferOptions
     [Range(1, int.MaxValue), Description("Support images per step; null: min(256, support size). Smaller batches go through a fresh random order each epoch.")]
     public int? BatchSize { get; set; }
 
+    [Range(0, int.MaxValue), Description("Augmentation: shift each training image by up to this many pixels per direction, drawn per step (0: none).")]
+    public int AugmentShift { get; set; }
+
+    [Description("Augmentation: mirror each training image left-right with probability ½, drawn per step.")]
+    public bool AugmentFlip { get; set; }
+
     [Range(1, int.MaxValue), Description("Networks trained, each from its own seed; figures are mean and std over them.")]
     public int Seeds { get; set; } = 3;
 

@@ -68,6 +68,20 @@ public sealed class TransferEvaluatorTests
     }
 
     [Fact]
+    public void Learns_with_shifted_batches()
+    {
+        var (support, test) = Data.Value; // mirroring would turn top-left patterns into top-right ones: shifts only
+        var options = Small(TransferNetwork.Convnet, TransferLoss.Mse, seeds: 1);
+        options.AugmentShift = 1;
+        var plain = new TransferEvaluator().Evaluate(EvaluationRun(support, test), Small(TransferNetwork.Convnet, TransferLoss.Mse, seeds: 1));
+
+        var figures = new TransferEvaluator().Evaluate(EvaluationRun(support, test), options);
+
+        figures["testAccuracy"].Should().BeGreaterThan(0.9);
+        figures["trainLoss"].Should().NotBe(plain["trainLoss"], "the network trained on other images than the plain run");
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_figures_and_another_seed_other_networks()
     {
         var (support, test) = Data.Value;
