@@ -66,8 +66,13 @@ var task = new Command("task", "Run point i of the manifests (a Slurm array task
 task.SetAction((result, cancellation) => FanOutCommands.TaskAsync(result.GetValue(manifestsArgument)!, result.GetValue(resultsOption)!,
     result.GetValue(indexOption), result.GetValue(pluginsOption) ?? [], result.GetValue(verboseOption), cancellation));
 
-var collect = new Command("collect", "Build the results table (results.md, results.csv) from the finished runs in a folder.") { resultsArgument };
-collect.SetAction(result => FanOutCommands.Collect(result.GetValue(resultsArgument)!));
+var figuresOption = new Option<string[]>("--figures")
+{
+    Description = "Only these figures, in this order (e.g. krr.testAccuracy transfer.testAccuracy); default: every figure.",
+    AllowMultipleArgumentsPerToken = true,
+};
+var collect = new Command("collect", "Build the results table (results.md, results.csv) from the finished runs in a folder.") { resultsArgument, figuresOption };
+collect.SetAction(result => FanOutCommands.Collect(result.GetValue(resultsArgument)!, result.GetValue(figuresOption) ?? [], result.GetValue(verboseOption)));
 
 var root = new RootCommand("Distillery: dataset distillation (KIP, Label Solve, …) from plug-in algorithms, kernels and datasets.")
 {

@@ -52,7 +52,7 @@ public static class FanOutCommands
         return await RunCommand.RunPointAsync(input, point, folder, verbose, cancellation);
     }
 
-    public static int Collect(string results)
+    public static int Collect(string results, string[] figures, bool verbose)
     {
         if (!Directory.Exists(results))
         {
@@ -60,7 +60,15 @@ public static class FanOutCommands
             return ExitCodes.InvalidInput;
         }
         var finished = PointRecord.Collect(results);
-        var table = new ResultsTable(finished);
+        ResultsTable table;
+        try
+        {
+            table = new ResultsTable(finished, figures);
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
         table.Write(results);
         Console.WriteLine(table.ToMarkdown());
         Console.Error.WriteLine($"{finished.Count} finished runs in {table.RowCount} configurations → {Path.Combine(results, "results.md")} and results.csv");

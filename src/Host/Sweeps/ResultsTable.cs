@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
 
 namespace Distillery.Host.Sweeps;
 
@@ -17,11 +18,15 @@ public sealed class ResultsTable
     private readonly List<string> _figures;
     private readonly List<(IReadOnlyList<string> Configuration, List<JsonObject> Runs)> _rows;
 
-    public ResultsTable(IEnumerable<PointResult> results)
+    /// <param name="figures">The figures to show, in this order (e.g. krr.testAccuracy); null or empty: every figure the runs report.</param>
+    public ResultsTable(IEnumerable<PointResult> results, IReadOnlyList<string>? figures = null)
     {
         var list = results.ToList();
         _keys = list.SelectMany(r => r.Configuration.Select(c => c.Key)).Distinct().ToList();
-        _figures = list.SelectMany(r => Figures(r.Metrics).Select(f => f.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var available = list.SelectMany(r => Figures(r.Metrics).Select(f => f.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (figures is { Count: > 0 } && figures.FirstOrDefault(f => !available.Contains(f)) is { } unknown)
+            throw new DistilleryException($"--figures: no run reports '{unknown}'; the runs report: {string.Join(", ", available)}");
+        _figures = figures is { Count: > 0 } ? figures.ToList() : available;
         _rows = list
             .GroupBy(r => string.Join("\u0001", _keys.Select(k => ValueOf(r, k))))
             .Select(g => ((IReadOnlyList<string>)_keys.Select(k => ValueOf(g.First(), k)).ToList(), g.Select(r => r.Metrics).ToList()))

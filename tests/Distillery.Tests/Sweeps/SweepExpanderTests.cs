@@ -70,4 +70,22 @@ public sealed class ResultsTableTests
         csv[1].Should().StartWith("e,1,3,0.72");
         double.Parse(csv[1].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture).Should().BeApproximately(0.02, 1e-12);
     }
+
+    [Fact]
+    public void Chosen_figures_appear_in_the_order_asked_and_an_unknown_one_names_those_reported()
+    {
+        PointResult Run(int seed, double accuracy, double loss) => new(
+            $"seed-{seed}", [KeyValuePair.Create("experiment", "e")],
+            JsonNode.Parse($$"""{ "evaluations": { "krr": { "testAccuracy": {{accuracy}}, "testLoss": {{loss}}, "testCount": 100 } }, "wallSeconds": 1, "peakMemoryBytes": 1048576 }""")!.AsObject());
+        var runs = new[] { Run(0, 0.5, 0.25), Run(1, 0.7, 0.75) };
+
+        var markdown = new ResultsTable(runs, ["krr.testLoss", "krr.testAccuracy"]).ToMarkdown();
+
+        markdown.Should().StartWith("| experiment | runs | krr.testLoss | krr.testAccuracy | wall s (mean) | peak memory MB (max) |");
+        markdown.Should().Contain("| e | 2 | 0.5 ± 0.3536 | 60.00 ± 14.14 |");
+        markdown.Should().NotContain("testCount");
+        var unknown = () => new ResultsTable(runs, ["transfer.testAccuracy"]);
+        unknown.Should().Throw<Distillery.Abstractions.DistilleryException>()
+            .WithMessage("--figures: no run reports 'transfer.testAccuracy'; the runs report: krr.testAccuracy, krr.testCount, krr.testLoss");
+    }
 }

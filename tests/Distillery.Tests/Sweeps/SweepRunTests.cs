@@ -85,6 +85,10 @@ public sealed class SweepRunTests
         }
         DistilleryProcess.Run(scratch.Path, "task", manifest, "--results", results, "--index", "4").ExitCode.Should().Be(2);
 
+        var chosen = DistilleryProcess.Run(scratch.Path, "collect", results, "--figures", "krr.testAccuracy", "krr.testLoss");
+        chosen.ExitCode.Should().Be(0, chosen.ToString());
+        chosen.Output.Should().Contain("| runs | krr.testAccuracy | krr.testLoss | wall s (mean) |");
+        DistilleryProcess.Run(scratch.Path, "collect", results, "--figures", "krr.accuracy").Error.Should().Contain("no run reports 'krr.accuracy'");
         var collected = DistilleryProcess.Run(scratch.Path, "collect", results);
         collected.ExitCode.Should().Be(0);
         DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", scratch.Combine("local")).ExitCode.Should().Be(0);
