@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Distillery.Host.Outputs;
 using Distillery.Abstractions.Runs;
+using Distillery.Host.Outputs;
 using Microsoft.Extensions.Logging;
 
 namespace Distillery.Host.Runs;
