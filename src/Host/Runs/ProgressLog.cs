@@ -64,10 +64,12 @@ public sealed class LogProgressDisplay(ILogger logger) : IProgressDisplay
     private string _phase = "";
     private long _total;
     private long _every = 1;
+    private long _nextLine;
 
     public void Start(string phase, long totalSteps, long firstStep)
     {
         (_phase, _total, _every) = (phase, totalSteps, Math.Max(1, totalSteps / 20));
+        _nextLine = (firstStep / _every + 1) * _every;
         logger.LogInformation("{Phase}: {Total} steps{Resume}", phase, totalSteps, firstStep > 0 ? $", resuming at step {firstStep}" : "");
     }
 
@@ -76,7 +78,11 @@ public sealed class LogProgressDisplay(ILogger logger) : IProgressDisplay
         if (update.Metrics is { Count: > 0 })
             logger.LogInformation("{Phase} step {Step}/{Total}: {Metrics}", _phase, update.Step, _total,
                 string.Join(", ", update.Metrics.Select(m => $"{m.Key} {m.Value:G4}")));
-        else if (update.Step % _every == 0 || update.Step == _total)
+        // Plugins may report every k-th step only: a line at the first report past each twentieth, not at exact multiples.
+        else if (update.Step >= _nextLine || update.Step == _total)
+        {
             logger.LogInformation("{Phase} step {Step}/{Total}{Loss}", _phase, update.Step, _total, update.Loss is { } l ? $", loss {l:G5}" : "");
+            _nextLine = (update.Step / _every + 1) * _every;
+        }
     }
 }
