@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Distillery.Host.Cli;
+using Distillery.Host.Runs;
 
 // distillery: run, validate and list dataset-distillation experiments built from plugins.
 var manifestArgument = new Argument<string>("manifest") { Description = "Experiment manifest (.json, .yaml or .yml)." };
@@ -20,7 +21,9 @@ var run = new Command("run", "Run an experiment (or every point of its sweep); r
 };
 run.SetAction((result, cancellation) => RunCommand.ExecuteAsync(new RunCommand.Arguments(
     result.GetValue(manifestArgument)!, result.GetValue(setOption) ?? [], result.GetValue(outputOption),
-    result.GetValue(pluginsOption) ?? [], result.GetValue(freshOption), result.GetValue(verboseOption)), cancellation));
+    result.GetValue(pluginsOption) ?? [], result.GetValue(freshOption), result.GetValue(verboseOption),
+    // A service's run waits for the folder's previous process (an orphan finishing its step) however long it takes.
+    result.GetValue(parentOption) is null ? RunFolderLock.DefaultPatience : Timeout.InfiniteTimeSpan), cancellation));
 
 var validate = new Command("validate", "Parse the manifest, resolve plugins and validate every option; run nothing.")
 {
@@ -39,14 +42,22 @@ var queueOption = new Option<string>("--queue") { Description = "Queue folder (i
 var concurrencyOption = new Option<int>("--concurrency") { Description = "Runs at once (default 1: one per device).", DefaultValueFactory = _ => 1 };
 var statusPortOption = new Option<int?>("--status-port") { Description = "Serve the read-only status page and JSON API on 127.0.0.1:PORT (off by default)." };
 var shutdownOption = new Option<int>("--shutdown-timeout") { Description = "Seconds a stop waits for runs to checkpoint (default 90).", DefaultValueFactory = _ => 90 };
+var retriesOption = new Option<int>("--retries") { Description = "Times a run that failed (exit 3) is run again from its last checkpoint (default 2).", DefaultValueFactory = _ => 2 };
+var leaseOption = new Option<int>("--lease") { Description = "Seconds a claim holds an item without renewal before another service may take it over (default 60; renewed every third).", DefaultValueFactory = _ => 60 };
 
 var serve = new Command("serve", "Work through a queue folder as a long-lived service: claim manifests from inbox/, run, file under done/ or failed/.")
 {
-    queueOption, concurrencyOption, statusPortOption, shutdownOption, pluginsOption,
+    queueOption, concurrencyOption, statusPortOption, shutdownOption, retriesOption, leaseOption, pluginsOption,
 };
+serve.Validators.Add(result =>
+{
+    if (result.GetValue(retriesOption) < 0) result.AddError("--retries must be 0 or more");
+    if (result.GetValue(leaseOption) < 3) result.AddError("--lease must be at least 3 seconds");
+});
 serve.SetAction(result => ServeCommand.ExecuteAsync(new ServeCommand.Arguments(result.GetValue(queueOption)!,
     Math.Max(1, result.GetValue(concurrencyOption)), result.GetValue(statusPortOption), result.GetValue(pluginsOption) ?? [],
-    TimeSpan.FromSeconds(result.GetValue(shutdownOption)), result.GetValue(verboseOption))));
+    TimeSpan.FromSeconds(result.GetValue(shutdownOption)), result.GetValue(verboseOption),
+    result.GetValue(retriesOption), TimeSpan.FromSeconds(result.GetValue(leaseOption)))));
 
 var status = new Command("status", "Print a queue's items and each running item's progress.") { queueOption };
 status.SetAction(result => StatusCommand.Execute(result.GetValue(queueOption)!));

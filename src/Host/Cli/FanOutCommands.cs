@@ -49,7 +49,7 @@ public static class FanOutCommands
 
         var (input, point) = points[taskIndex];
         var folder = new RunFolder(point.RunFolder(Path.Combine(Path.GetFullPath(results), input.Manifest.Name)));
-        return await RunCommand.RunPointAsync(input, point, folder, verbose, cancellation);
+        return await RunCommand.RunPointAsync(input, point, folder, verbose, RunFolderLock.DefaultPatience, cancellation);
     }
 
     public static int Collect(string results, string[] figures, bool verbose)

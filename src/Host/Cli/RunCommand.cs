@@ -16,7 +16,9 @@ namespace Distillery.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
-    public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose);
+    /// <summary>The command line of `run`; <paramref name="LockPatience"/> is how long to wait for a run folder another process holds.</summary>
+    public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose,
+                                   TimeSpan LockPatience);
 
     public static async Task<int> ExecuteAsync(Arguments arguments, CancellationToken cancellation)
     {
@@ -37,7 +39,8 @@ public static class RunCommand
         var failed = new List<string>();
         foreach (var point in input.Points)
         {
-            var code = await RunPointAsync(input, point, new RunFolder(point.RunFolder(experimentFolder)), arguments.Verbose, cancellation);
+            var code = await RunPointAsync(input, point, new RunFolder(point.RunFolder(experimentFolder)), arguments.Verbose,
+                arguments.LockPatience, cancellation);
             if (code == ExitCodes.Cancelled || !input.IsSweep) return code;
             if (code != ExitCodes.Success) failed.Add(point.Point.Name);
         }
@@ -51,9 +54,33 @@ public static class RunCommand
         return ExitCodes.RunFailed;
     }
 
-    internal static async Task<int> RunPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose, CancellationToken cancellation)
+    /// <summary>
+    /// Runs one point into its folder: takes the folder's lock (waiting up to <paramref name="lockPatience"/> for a
+    /// process that holds it), and only then opens run.log, so two processes never write one log.
+    /// </summary>
+    internal static async Task<int> RunPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose,
+                                                TimeSpan lockPatience, CancellationToken cancellation)
     {
-        Directory.CreateDirectory(folder.Path);
+        RunFolderLock folderLock;
+        try
+        {
+            Directory.CreateDirectory(folder.Path);
+            folderLock = RunFolderLock.Acquire(folder, lockPatience, cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"Cancelled while waiting for {folder.Path}, which another distillery process holds");
+            return ExitCodes.Cancelled;
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
+        using (folderLock) return await RunLockedPointAsync(input, point, folder, verbose, cancellation);
+    }
+
+    private static async Task<int> RunLockedPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose, CancellationToken cancellation)
+    {
         await using var logger = Logging.Create(verbose, folder.Log);
         foreach (var problem in input.Catalog.Problems) logger.Warning("Plugin skipped: {Problem}", problem.ToString());
         logger.Information("Experiment {Name}{Point} → {Folder}", input.Manifest.Name,
@@ -67,7 +94,6 @@ public static class RunCommand
 
         try
         {
-            using var folderLock = RunFolderLock.Acquire(folder, TimeSpan.FromSeconds(120), cancellation);
             PointRecord.Write(folder.Path, input.Manifest.Name, point.Point);
             var metrics = await RunWithDisplayAsync(runner, point, folder, host.Services.GetRequiredService<ILoggerFactory>(), cancellation);
             // After the progress bar has released the terminal, so the figures are always seen.

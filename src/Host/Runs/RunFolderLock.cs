@@ -10,11 +10,20 @@ public sealed class RunFolderLock : IDisposable
 {
     private readonly FileStream _stream;
 
+    /// <summary>How long `run` and `task` wait for a folder another process holds before giving up (exit 2).</summary>
+    public static readonly TimeSpan DefaultPatience = TimeSpan.FromSeconds(120);
+
     private RunFolderLock(FileStream stream) => _stream = stream;
 
+    /// <summary>
+    /// Takes the folder's lock, waiting up to <paramref name="patience"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until
+    /// cancelled) while another process holds it.
+    /// </summary>
+    /// <exception cref="DistilleryException">The folder was still held when the patience ran out.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
     public static RunFolderLock Acquire(RunFolder folder, TimeSpan patience, CancellationToken cancellation)
     {
-        var deadline = DateTime.UtcNow + patience;
+        var deadline = patience == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + patience;
         while (true)
         {
             try

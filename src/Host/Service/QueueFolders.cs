@@ -9,6 +9,7 @@ public sealed class QueueFolders(string root)
 {
     public static readonly string[] ManifestExtensions = [".json", ".yaml", ".yml"];
 
+    /// <summary>The queue folder, absolute.</summary>
     public string Root { get; } = Path.GetFullPath(root);
     public string Inbox => Path.Combine(Root, "inbox");
     public string Running => Path.Combine(Root, "running");
@@ -18,11 +19,26 @@ public sealed class QueueFolders(string root)
 
     public void Create()
     {
-        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs }) Directory.CreateDirectory(folder);
+        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs, Path.Combine(Root, "logs") }) Directory.CreateDirectory(folder);
     }
 
     public string RunFolder(string id) => Path.Combine(Runs, id);
-    public string ReasonFile(string id) => Path.Combine(Failed, id + ".reason.txt");
+    public string ReasonFile(string id) => ReasonFile(Failed, id);
+
+    /// <summary>
+    /// The reasons of an item's failed attempts, one block each, beside its manifest: in running/ while it is retried,
+    /// then filed with it (failed/, or done/ when a retry succeeded).
+    /// </summary>
+    public static string ReasonFile(string folder, string id) => Path.Combine(folder, id + ".reason.txt");
+
+    /// <summary>Who holds a claimed item (<see cref="ItemOwner"/>), beside its manifest in running/.</summary>
+    public string OwnerFile(string id) => Path.Combine(Running, id + ".owner");
+
+    /// <summary>Held for the few milliseconds of a claim, a takeover or a lease renewal, by one service at a time.</summary>
+    public string ClaimLock => Path.Combine(Root, ".claim.lock");
+
+    /// <summary>Each service process writes its own log: never two writers on one file.</summary>
+    public string ServiceLog(ProcessIdentity service) => Path.Combine(Root, "logs", $"service-{service.Host}-{service.Pid}.log");
 
     /// <summary>Manifests waiting in a folder, oldest first. Hidden and temporary files are not items yet.</summary>
     public static IEnumerable<string> Manifests(string folder) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Distillery.Host.Cli;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -5,110 +6,217 @@ using Microsoft.Extensions.Logging;
 namespace Distillery.Host.Service;
 
 /// <summary>Options of `distillery serve`.</summary>
-public sealed record QueueOptions(string QueueFolder, int Concurrency, IReadOnlyList<string> PluginFolders, TimeSpan PollInterval);
+/// <param name="QueueFolder">The queue folder (inbox/, running/, done/, failed/, runs/, logs/).</param>
+/// <param name="Concurrency">Runs at once in this service.</param>
+/// <param name="PluginFolders">Extra plugin folders handed to every run.</param>
+/// <param name="PollInterval">How often inbox/ and running/ are looked at when idle.</param>
+/// <param name="Retries">How many times a run that failed with exit 3 is run again from its last checkpoint.</param>
+/// <param name="Lease">How long a claim vouches for its item without renewal (renewed every third of it).</param>
+public sealed record QueueOptions(string QueueFolder, int Concurrency, IReadOnlyList<string> PluginFolders, TimeSpan PollInterval,
+                                  int Retries, TimeSpan Lease);
 
 /// <summary>
-/// Works through the queue folder unattended: on start it resumes what a crash left in running/, then claims
-/// manifests from inbox/ as they arrive, runs each (up to <see cref="QueueOptions.Concurrency"/> at once) and
-/// files it under done/ or failed/ with the reason. On shutdown the runs stop with a checkpoint and stay in
-/// running/, to resume on the next start.
+/// Works through the queue folder unattended, alongside any other services on the same folder: it claims manifests
+/// from inbox/ as they arrive and takes over items in running/ whose owner is gone (at start and continuously),
+/// runs each (up to <see cref="QueueOptions.Concurrency"/> at once, retrying exit-3 failures from their checkpoint),
+/// renews its leases meanwhile, and files each under done/ or failed/ with its reasons. On shutdown the runs stop
+/// with a checkpoint and are released, to resume under the next service.
 /// </summary>
 public sealed class QueueService(QueueOptions options, ILogger<QueueService> logger) : BackgroundService
 {
     private readonly QueueFolders _queue = new(options.QueueFolder);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _held = new();
+    private QueueOwnership _ownership = null!;
+    private ItemFiler _filer = null!;
+
+    /// <summary>The error that stopped the service, if one did (then `serve` exits with <see cref="ExitCodes.RunFailed"/>).</summary>
+    public Exception? Fault { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        _queue.Create();
-        logger.LogInformation("Serving queue {Queue} with {Concurrency} concurrent run(s)", _queue.Root, options.Concurrency);
+        try
+        {
+            _queue.Create();
+            _ownership = new QueueOwnership(_queue, Guid.NewGuid().ToString("N")[..12], options.Lease, logger);
+            _filer = new ItemFiler(_queue, _ownership, logger);
+            var self = ProcessIdentity.Current;
+            logger.LogInformation("Serving queue {Queue} as service {Instance} on {Host} (pid {Pid}) with {Concurrency} concurrent run(s), {Retries} retries",
+                _queue.Root, _ownership.Instance, self.Host, self.Pid, options.Concurrency, options.Retries);
+            await ServeAsync(stopping);
+        }
+        catch (Exception e) when (!stopping.IsCancellationRequested)
+        {
+            Fault = e;
+            logger.LogCritical(e, "The queue service stopped: {Message}", e.Message);
+            throw; // the host stops (BackgroundServiceExceptionBehavior.StopHost)
+        }
+    }
+
+    private async Task ServeAsync(CancellationToken stopping)
+    {
         using var slots = new SemaphoreSlim(options.Concurrency);
         var active = new List<Task>();
-
-        // Items left in running/ by a crash or a stop come first: they resume from their checkpoints.
-        var pending = new Queue<string>(QueueFolders.Manifests(_queue.Running));
-        if (pending.Count > 0) logger.LogInformation("Resuming {Count} item(s) left in running/", pending.Count);
-
+        var renewal = RenewLeasesAsync(stopping);
         while (!stopping.IsCancellationRequested)
         {
             // Wait for a free slot before claiming, so inbox/ stays the queue and running/ holds only what runs.
             try { await slots.WaitAsync(stopping); }
             catch (OperationCanceledException) { break; }
-            var item = pending.Count > 0 ? pending.Dequeue() : ClaimNext();
-            if (item is null)
+            var next = NextItem();
+            if (next is not { } item)
             {
                 slots.Release();
                 await Delay(options.PollInterval, stopping);
                 continue;
             }
+            var lost = new CancellationTokenSource();
+            _held[QueueFolders.IdOf(item.Path)] = lost;
             active.Add(Task.Run(async () =>
             {
-                try { await ProcessAsync(item, stopping); }
-                finally { slots.Release(); }
+                try { await ProcessAsync(item.Path, item.Previous, stopping, lost.Token); }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "{Item}: unexpected error; it stays in running/ for the next service", QueueFolders.IdOf(item.Path));
+                }
+                finally
+                {
+                    _held.TryRemove(QueueFolders.IdOf(item.Path), out _);
+                    lost.Dispose();
+                    slots.Release();
+                }
             }, CancellationToken.None));
             active.RemoveAll(t => t.IsCompleted);
         }
         await Task.WhenAll(active);
-        logger.LogInformation("Queue service stopped; unfinished items stay in running/ and resume on the next start");
+        await renewal;
+        logger.LogInformation("Queue service stopped; unfinished items stay in running/ and resume under the next service");
     }
 
-    private string? ClaimNext() =>
-        QueueFolders.Manifests(_queue.Inbox).Select(Claim).FirstOrDefault(claimed => claimed is not null);
-
-    /// <summary>Atomically moves an inbox manifest to running/ under a unique id; null when another worker took it.</summary>
-    private string? Claim(string inboxPath)
+    /// <summary>An item of running/ whose owner is gone, else the oldest claimable inbox manifest, else null.</summary>
+    private (string Path, ItemOwner? Previous)? NextItem()
     {
-        var id = QueueFolders.IdOf(inboxPath);
-        var extension = Path.GetExtension(inboxPath);
-        for (var n = 2; Taken(id); n++) id = $"{QueueFolders.IdOf(inboxPath)}-{n}";
-        var target = Path.Combine(_queue.Running, id + extension);
         try
         {
-            File.Move(inboxPath, target, overwrite: false);
-            logger.LogInformation("Claimed {Item}", id);
-            return target;
+            foreach (var manifest in QueueFolders.Manifests(_queue.Running))
+                if (!_held.ContainsKey(QueueFolders.IdOf(manifest)) && _ownership.TryTakeOver(manifest, out var previous))
+                    return (manifest, previous);
+            _ownership.RemoveStaleOwners();
+            return ClaimNext() is { } claimed ? (claimed, null) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null; // claimed by someone else, or still being written
+            logger.LogError("Cannot look at the queue folder {Queue}: {Message}; trying again", _queue.Root, e.Message);
+            return null;
         }
     }
 
-    /// <summary>An id is taken once any item under it has been claimed: its run folder exists from then on.</summary>
-    private bool Taken(string id) =>
-        Directory.Exists(_queue.RunFolder(id))
-        || new[] { _queue.Running, _queue.Done, _queue.Failed }.Any(folder => QueueFolders.Manifests(folder).Any(m => QueueFolders.IdOf(m) == id));
+    private string? ClaimNext() =>
+        QueueFolders.Manifests(_queue.Inbox).Select(_ownership.Claim).FirstOrDefault(claimed => claimed is not null);
 
-    private async Task ProcessAsync(string runningPath, CancellationToken stopping)
+    /// <summary>Renews the lease of every held item each third of the lease; an item another service took over is given up.</summary>
+    private async Task RenewLeasesAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Delay(options.Lease / 3, stopping);
+            if (_held.IsEmpty) continue;
+            try
+            {
+                foreach (var id in _ownership.Renew(_held.Keys))
+                {
+                    logger.LogError("Lost {Item}: its owner file names another service (this one's lease ran out); stopping its run here", id);
+                    if (_held.TryGetValue(id, out var lost)) lost.Cancel();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError("Cannot renew the leases of {Items}: {Message}; trying again in {Seconds:F0} s",
+                    string.Join(", ", _held.Keys), e.Message, (options.Lease / 3).TotalSeconds);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(string runningPath, ItemOwner? previous, CancellationToken stopping, CancellationToken lost)
     {
         var id = QueueFolders.IdOf(runningPath);
-        logger.LogInformation("Running {Item}", id);
-        RunProcess.Outcome outcome;
+        if (previous?.Filing is { } pending)
+        {
+            logger.LogInformation("{Item} had finished under {Owner}: filing it into {Folder}/", id, QueueOwnership.Describe(previous), pending);
+            await _filer.FileAsync(runningPath, pending, stopping);
+            return;
+        }
+
+        var reasons = QueueFolders.ReasonFile(_queue.Running, id);
+        var attempts = AttemptLog.FailedAttempts(reasons) + 1;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping, lost);
+        while (true)
+        {
+            logger.LogInformation("Running {Item}{Attempt}", id, attempts > 1 ? $" (attempt {attempts} of {options.Retries + 1})" : "");
+            var outcome = await RunAsync(runningPath, id, stop.Token);
+            if (lost.IsCancellationRequested) return; // its new owner goes on with it
+            if (outcome.ExitCode == ExitCodes.Success)
+            {
+                if (await _filer.FileAsync(runningPath, "done", stopping)) logger.LogInformation("Done {Item}", id);
+                return;
+            }
+            if (stopping.IsCancellationRequested && outcome.ExitCode == ExitCodes.Cancelled)
+            {
+                ReleaseAfterStop(id);
+                return;
+            }
+
+            var reason = Reason(outcome);
+            try { AttemptLog.Append(reasons, attempts, $"service {_ownership.Instance}", reason); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogError("Cannot record the reason of attempt {Attempt} of {Item} in {File}: {Message}; the reason was: {Reason}",
+                    attempts, id, reasons, e.Message, reason);
+            }
+            if (outcome.ExitCode == ExitCodes.RunFailed && attempts <= options.Retries)
+            {
+                logger.LogWarning("Attempt {Attempt} of {Item} failed: {Reason}; retrying from its last checkpoint", attempts, id, LastLine(reason));
+                attempts++;
+                await Delay(TimeSpan.FromSeconds(attempts), stop.Token);
+                if (stop.IsCancellationRequested)
+                {
+                    if (!lost.IsCancellationRequested) ReleaseAfterStop(id);
+                    return;
+                }
+                continue;
+            }
+            if (await _filer.FileAsync(runningPath, "failed", stopping))
+                logger.LogWarning("Failed {Item} after {Attempts} attempt(s): {Reason}", id, attempts, LastLine(reason));
+            return;
+        }
+    }
+
+    private async Task<RunProcess.Outcome> RunAsync(string runningPath, string id, CancellationToken stop)
+    {
         try
         {
-            outcome = await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.PluginFolders, stopping);
+            return await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.PluginFolders, stop);
         }
         catch (Exception e)
         {
-            outcome = new RunProcess.Outcome(-1, $"error: could not start the run: {e.Message}");
-        }
-
-        if (outcome.ExitCode == ExitCodes.Success)
-        {
-            Move(runningPath, _queue.Done);
-            logger.LogInformation("Done {Item}", id);
-        }
-        else if (stopping.IsCancellationRequested && outcome.ExitCode == ExitCodes.Cancelled)
-        {
-            logger.LogInformation("Stopped {Item} with a checkpoint; it resumes on the next start", id);
-        }
-        else
-        {
-            var reason = Reason(outcome);
-            File.WriteAllText(_queue.ReasonFile(id), reason + Environment.NewLine);
-            Move(runningPath, _queue.Failed);
-            logger.LogWarning("Failed {Item}: {Reason}", id, reason.Split('\n')[0]);
+            return new RunProcess.Outcome(-1, $"error: could not start the run: {e.Message}");
         }
     }
+
+    /// <summary>A stopped item is given up at once, so another live service may resume it without waiting for the lease.</summary>
+    private void ReleaseAfterStop(string id)
+    {
+        try
+        {
+            _ownership.Release(id);
+            logger.LogInformation("Stopped {Item} with a checkpoint; it resumes under the next service", id);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError("Stopped {Item} with a checkpoint, but cannot release it: {Message}; it is taken over once this service has exited", id, e.Message);
+        }
+    }
+
+    private static string LastLine(string reason) => reason.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
 
     /// <summary>What went wrong, in the run's own words where it gave any.</summary>
     private static string Reason(RunProcess.Outcome outcome)
@@ -125,9 +233,6 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
         };
         return lines.Count > 0 ? $"{kind} (exit {outcome.ExitCode}):\n{string.Join("\n", lines)}" : $"{kind} (exit {outcome.ExitCode})\n{outcome.ErrorOutput.Trim()}";
     }
-
-    private static void Move(string path, string folder) =>
-        File.Move(path, Path.Combine(folder, Path.GetFileName(path)), overwrite: true);
 
     private static async Task Delay(TimeSpan delay, CancellationToken stopping)
     {
