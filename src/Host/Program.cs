@@ -49,11 +49,8 @@ var serve = new Command("serve", "Work through a queue folder as a long-lived se
 {
     queueOption, concurrencyOption, statusPortOption, shutdownOption, retriesOption, leaseOption, pluginsOption,
 };
-serve.Validators.Add(result =>
-{
-    if (result.GetValue(retriesOption) < 0) result.AddError("--retries must be 0 or more");
-    if (result.GetValue(leaseOption) < 3) result.AddError("--lease must be at least 3 seconds");
-});
+retriesOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--retries must be 0 or more"); });
+leaseOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 3) result.AddError("--lease must be at least 3 seconds"); });
 serve.SetAction(result => ServeCommand.ExecuteAsync(new ServeCommand.Arguments(result.GetValue(queueOption)!,
     Math.Max(1, result.GetValue(concurrencyOption)), result.GetValue(statusPortOption), result.GetValue(pluginsOption) ?? [],
     TimeSpan.FromSeconds(result.GetValue(shutdownOption)), result.GetValue(verboseOption),
