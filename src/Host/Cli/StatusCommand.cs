@@ -16,14 +16,16 @@ public static class StatusCommand
         }
         var items = new QueueStatus(queueFolder).Items();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var table = new Table().Border(TableBorder.Simple).AddColumns("item", "state", "progress", "loss", "figures", "reason");
+        // Piped into a file or another program, each item stays on one line rather than wrapping at 80 columns.
+        if (Console.IsOutputRedirected) console.Profile.Width = 400;
+        var table = new Table().Border(TableBorder.Simple).AddColumns("item", "state", "attempts", "progress", "loss", "figures", "owner", "reason");
         foreach (var item in items)
         {
             var progress = item.TotalSteps is { } total ? $"{item.Phase} {item.Step ?? 0}/{total} ({100.0 * (item.Step ?? 0) / Math.Max(1, total):F0}%)" : "";
             var figures = string.Join(", ", item.Metrics.Where(m => !m.Key.EndsWith("Count", StringComparison.Ordinal))
                 .Select(m => $"{m.Key} {m.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
-            table.AddRow(Markup.Escape(item.Id), item.State, Markup.Escape(progress),
-                item.Loss?.ToString("G4", CultureInfo.InvariantCulture) ?? "", Markup.Escape(figures),
+            table.AddRow(Markup.Escape(item.Id), item.State, item.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(progress),
+                item.Loss?.ToString("G4", CultureInfo.InvariantCulture) ?? "", Markup.Escape(figures), Markup.Escape(item.Owner ?? ""),
                 Markup.Escape(item.Reason?.Split('\n').LastOrDefault() ?? ""));
         }
         console.Write(table);

@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 namespace Distillery.Host.Service;
 
 /// <summary>Where one queue item stands, read from the queue folders and its run folder.</summary>
+/// <param name="Attempts">Attempts made so far, the one under way included (0 while queued).</param>
+/// <param name="Owner">For an item in running/: the service that holds it and its lease, or why it waits; else null.</param>
 public sealed record ItemStatus(
     string Id,
     string State,
@@ -13,7 +15,9 @@ public sealed record ItemStatus(
     double? Loss,
     IReadOnlyDictionary<string, double> Metrics,
     string? Reason,
-    bool HasImageGrid)
+    bool HasImageGrid,
+    int Attempts,
+    string? Owner)
 {
     public JsonObject ToJson() => new()
     {
@@ -27,6 +31,8 @@ public sealed record ItemStatus(
         ["metrics"] = new JsonObject(Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))),
         ["reason"] = Reason,
         ["hasImageGrid"] = HasImageGrid,
+        ["attempts"] = Attempts,
+        ["owner"] = Owner,
     };
 }
 
@@ -99,7 +105,27 @@ public sealed class QueueStatus(string queueFolder)
         }
         var reasonFile = _queue.ReasonFile(id);
         var reason = state == "failed" && File.Exists(reasonFile) ? File.ReadAllText(reasonFile).Trim() : null;
-        return new ItemStatus(id, state, updated, phase, step, total, loss, metrics, reason, ImageGrid(id) is not null);
+        return new ItemStatus(id, state, updated, phase, step, total, loss, metrics, reason, ImageGrid(id) is not null,
+            Attempts(id, state), state == "running" ? Owner(id) : null);
+    }
+
+    /// <summary>Failed attempts recorded beside the manifest, plus the one under way or that succeeded.</summary>
+    private int Attempts(string id, string state)
+    {
+        var folder = state switch { "running" => _queue.Running, "done" => _queue.Done, "failed" => _queue.Failed, _ => null };
+        if (folder is null) return 0;
+        var failed = AttemptLog.FailedAttempts(QueueFolders.ReasonFile(folder, id));
+        return state == "failed" ? Math.Max(failed, 1) : failed + 1;
+    }
+
+    /// <summary>Who holds a running item and until when, or that its run has ended and it waits to be filed (and why).</summary>
+    private string Owner(string id)
+    {
+        if (ItemOwner.Read(_queue.OwnerFile(id)) is not { } owner) return "no owner: the next service takes it over";
+        var text = $"{QueueOwnership.Describe(owner)}, lease until {owner.LeaseExpiresUtc:HH:mm:ss} UTC";
+        if (owner.Filing is { } filing) text += $"; run ended, to be filed into {filing}/";
+        if (owner.Problem is { } problem) text += $": {problem}";
+        return text;
     }
 
     private IEnumerable<JsonObject> ProgressLines(string id)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using Xunit;
@@ -49,18 +48,5 @@ public sealed class PluginDiscoveryTests
         result.Output.Should().Contain("\"poolSize\": 5");
     }
 
-    private static void BuildSamplePlugin(string outputFolder)
-    {
-        var project = Path.Combine(DistilleryProcess.RepositoryRoot, "tests", "SamplePlugin", "Distillery.SamplePlugin.csproj");
-        var build = new ProcessStartInfo("dotnet", ["build", project, "-o", outputFolder, "-nologo", "-v", "q"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(build)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue("dotnet build of the sample plugin should finish");
-        process.ExitCode.Should().Be(0, output.Result + error.Result);
-    }
+    private static void BuildSamplePlugin(string outputFolder) => TestPlugins.Build("SamplePlugin", outputFolder);
 }

@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using FluentAssertions;
+
+namespace Distillery.Tests.EndToEnd;
+
+/// <summary>Builds a third-party plugin project of tests/ into a folder, as its author would with `dotnet build -o`.</summary>
+internal static class TestPlugins
+{
+    /// <param name="project">The project folder under tests/, e.g. "SamplePlugin"; its .csproj is the only one there.</param>
+    /// <param name="outputFolder">Where the plugin DLL and its dependencies go.</param>
+    public static void Build(string project, string outputFolder)
+    {
+        var csproj = Directory.GetFiles(Path.Combine(DistilleryProcess.RepositoryRoot, "tests", project), "*.csproj").Single();
+        var build = new ProcessStartInfo("dotnet", ["build", csproj, "-o", outputFolder, "-nologo", "-v", "q"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(build)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue($"dotnet build of {project} should finish");
+        process.ExitCode.Should().Be(0, output.Result + error.Result);
+    }
+}
