@@ -50,6 +50,7 @@ for moment in "${moments[@]}"; do
   while (( $(filed) < moment )); do sleep 0.2; done
   sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 2 * r / 32767 }')" # 0–2 s
   slot=$(shuf -i 0-1 -n 1)
+  while ! serving "${pids[$slot]}"; do sleep 0.2; done # a kill before it has started tests nothing
   kill -9 "${pids[$slot]}"; wait "${pids[$slot]}" 2> /dev/null || true
   kills[$slot]=$((kills[slot] + 1))
   echo "kill -9 of service $slot at $(filed) of $N filed"

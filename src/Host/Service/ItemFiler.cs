@@ -21,13 +21,12 @@ public sealed class ItemFiler(QueueFolders queue, QueueOwnership ownership, ILog
     {
         var id = QueueFolders.IdOf(runningPath);
         var folder = Path.Combine(queue.Root, target);
-        string? problem = null;
         var delay = FirstRetry;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (!ownership.MarkFiling(id, target, problem))
+                if (!ownership.MarkFiling(id, target, problem: null))
                 {
                     logger.LogError("{Item} is owned by another service now; this one leaves it alone", id);
                     return false;
@@ -41,9 +40,10 @@ public sealed class ItemFiler(QueueFolders queue, QueueOwnership ownership, ILog
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                problem = $"cannot move it into {target}/ (try {attempt}, next in {delay.TotalSeconds:F0} s): {e.Message}";
+                var problem = $"cannot move it into {target}/ (try {attempt}, next in {delay.TotalSeconds:F0} s): {e.Message}";
                 logger.LogError("Cannot file {Item} into {Folder}/: {Message}; it stays in running/ and is tried again in {Seconds:F0} s (try {Try})",
                     id, target, e.Message, delay.TotalSeconds, attempt);
+                ShowProblem(id, target, problem);
             }
             try { await Task.Delay(delay, stopping); }
             catch (OperationCanceledException)
@@ -53,5 +53,12 @@ public sealed class ItemFiler(QueueFolders queue, QueueOwnership ownership, ILog
             }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestRetry.Ticks));
         }
+    }
+
+    /// <summary>Puts the problem in the owner file at once, for `distillery status`; the log has it already if this fails too.</summary>
+    private void ShowProblem(string id, string target, string problem)
+    {
+        try { ownership.MarkFiling(id, target, problem); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

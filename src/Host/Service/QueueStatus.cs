@@ -103,25 +103,29 @@ public sealed class QueueStatus(string queueFolder)
             foreach (var (key, value) in Sweeps.ResultsTable.Figures(JsonNode.Parse(File.ReadAllText(metricsFile))!.AsObject()))
                 metrics[key] = value;
         }
+        var owner = state == "running" ? ItemOwner.Read(_queue.OwnerFile(id)) : null;
         var reasonFile = _queue.ReasonFile(id);
         var reason = state == "failed" && File.Exists(reasonFile) ? File.ReadAllText(reasonFile).Trim() : null;
         return new ItemStatus(id, state, updated, phase, step, total, loss, metrics, reason, ImageGrid(id) is not null,
-            Attempts(id, state), state == "running" ? Owner(id) : null);
+            Attempts(id, state, owner), state == "running" ? Describe(owner) : null);
     }
 
-    /// <summary>Failed attempts recorded beside the manifest, plus the one under way or that succeeded.</summary>
-    private int Attempts(string id, string state)
+    /// <summary>
+    /// Failed attempts recorded beside the manifest, plus the one under way or that succeeded. A running item whose run
+    /// has ended counts as the folder it waits to be filed into.
+    /// </summary>
+    private int Attempts(string id, string state, ItemOwner? owner)
     {
         var folder = state switch { "running" => _queue.Running, "done" => _queue.Done, "failed" => _queue.Failed, _ => null };
         if (folder is null) return 0;
         var failed = AttemptLog.FailedAttempts(QueueFolders.ReasonFile(folder, id));
-        return state == "failed" ? Math.Max(failed, 1) : failed + 1;
+        return (owner?.Filing ?? state) == "failed" ? Math.Max(failed, 1) : failed + 1;
     }
 
     /// <summary>Who holds a running item and until when, or that its run has ended and it waits to be filed (and why).</summary>
-    private string Owner(string id)
+    private static string Describe(ItemOwner? owner)
     {
-        if (ItemOwner.Read(_queue.OwnerFile(id)) is not { } owner) return "no owner: the next service takes it over";
+        if (owner is null) return "no owner: the next service takes it over";
         var text = $"{QueueOwnership.Describe(owner)}, lease until {owner.LeaseExpiresUtc:HH:mm:ss} UTC";
         if (owner.Filing is { } filing) text += $"; run ended, to be filed into {filing}/";
         if (owner.Problem is { } problem) text += $": {problem}";

@@ -18,6 +18,7 @@ internal sealed class QueueFixture : IDisposable
 
     public string Folder(string state) => Path.Combine(Root, state);
     public string RunFolder(string id) => Path.Combine(Root, "runs", id);
+    public string ReasonFileOf(string id) => Path.Combine(Folder("failed"), id + ".reason.txt");
     public IEnumerable<string> Ids(string state) =>
         Directory.Exists(Folder(state))
             ? Directory.EnumerateFiles(Folder(state), "*.json").Select(f => Path.GetFileNameWithoutExtension(f)!).Order()

@@ -155,7 +155,7 @@ public sealed class QueueOwnershipTests : IDisposable
             await service.ExecuteTask!;
         };
         await serve.Should().ThrowAsync<IOException>();
-        service.Fault.Should().BeOfType<IOException>();
+        service.Fault.Should().BeAssignableTo<IOException>();
         _logger.Entries.Should().Contain(e => e.Level == LogLevel.Critical && e.Message.StartsWith("The queue service stopped"));
     }
 
