@@ -38,17 +38,25 @@ start_service() { # start_service <slot>
   starts=$((starts + 1))
 }
 filed() { find "$QUEUE/done" "$QUEUE/failed" -name '*.json' 2> /dev/null | wc -l; }
+mid_run() { # an item in running/ whose run has written a checkpoint
+  local manifest
+  for manifest in "$QUEUE"/running/*.json; do
+    compgen -G "$QUEUE/runs/$(basename "$manifest" .json)/checkpoints/*.safetensors" > /dev/null && return 0
+  done
+  return 1
+}
 serving() { grep -qs 'Serving queue' "$QUEUE"/logs/service-*-"$1".log; } # serving <pid>
 
 began=$(date +%s)
 start_service 0
 start_service 1
-# K kill moments: distinct counts of filed items at which to strike, then a random pause to land mid-run.
+# K kill moments: distinct counts of filed items at which to strike, once a run is under way.
 mapfile -t moments < <(shuf -i 0-$((N - 2)) -n "$K" | sort -n)
 kills=(0 0)
 for moment in "${moments[@]}"; do
   while (( $(filed) < moment )); do sleep 0.2; done
-  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 2 * r / 32767 }')" # 0–2 s
+  for _ in $(seq 50); do mid_run && break; sleep 0.1; done # strike while a run is past a checkpoint (up to 5 s)
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.5 * r / 32767 }')" # then 0–0.5 s more
   slot=$(shuf -i 0-1 -n 1)
   while ! serving "${pids[$slot]}"; do sleep 0.2; done # a kill before it has started tests nothing
   kill -9 "${pids[$slot]}"; wait "${pids[$slot]}" 2> /dev/null || true

@@ -65,7 +65,12 @@ public static class RunCommand
         try
         {
             Directory.CreateDirectory(folder.Path);
-            folderLock = RunFolderLock.Acquire(folder, lockPatience, cancellation);
+            folderLock = RunFolderLock.Acquire(folder, lockPatience, cancellation,
+                waiting: () => Console.WriteLine($"Waiting for {folder.Path}: another distillery process runs in it (e.g. one finishing its step after its service died)"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Errors.InvalidInput(new DistilleryException($"{folder.Path}: cannot create the run folder: {e.Message}"), verbose);
         }
         catch (OperationCanceledException)
         {

@@ -17,30 +17,42 @@ public sealed class RunFolderLock : IDisposable
 
     /// <summary>
     /// Takes the folder's lock, waiting up to <paramref name="patience"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until
-    /// cancelled) while another process holds it.
+    /// cancelled) while another process holds it; <paramref name="waiting"/> is called once when the wait begins.
     /// </summary>
-    /// <exception cref="DistilleryException">The folder was still held when the patience ran out.</exception>
+    /// <exception cref="DistilleryException">The folder was still held when the patience ran out, or cannot be locked at
+    /// all (not writable, a read-only file system).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
-    public static RunFolderLock Acquire(RunFolder folder, TimeSpan patience, CancellationToken cancellation)
+    public static RunFolderLock Acquire(RunFolder folder, TimeSpan patience, CancellationToken cancellation, Action? waiting = null)
     {
         var deadline = patience == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + patience;
-        while (true)
+        for (var first = true; ; first = false)
         {
             try
             {
                 return new RunFolderLock(new FileStream(folder.Lock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException e) when (IsHeldByAnother(e) && DateTime.UtcNow < deadline)
             {
+                if (first) waiting?.Invoke();
                 cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
                 cancellation.ThrowIfCancellationRequested();
             }
-            catch (IOException)
+            catch (IOException e) when (IsHeldByAnother(e))
             {
                 throw new DistilleryException($"{folder.Path} is in use by another distillery process (waited {patience.TotalSeconds:F0} s)");
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DistilleryException($"{folder.Lock}: cannot lock the run folder: {e.Message}", e);
+            }
         }
     }
+
+    /// <summary>
+    /// Whether opening failed because another process holds the lock (flock's EWOULDBLOCK: 11 on Linux, 35 on macOS;
+    /// ERROR_SHARING_VIOLATION on Windows), rather than for a reason that waiting cannot cure.
+    /// </summary>
+    private static bool IsHeldByAnother(IOException e) => e.HResult is 11 or 35 or unchecked((int)0x80070020);
 
     public void Dispose() => _stream.Dispose();
 }

@@ -56,7 +56,9 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
     {
         using var slots = new SemaphoreSlim(options.Concurrency);
         var active = new List<Task>();
-        var renewal = RenewLeasesAsync(stopping);
+        // Leases are renewed until the last run has stopped, which may be well after the stop was asked for.
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewLeasesAsync(renewing.Token);
         while (!stopping.IsCancellationRequested)
         {
             // Wait for a free slot before claiming, so inbox/ stays the queue and running/ holds only what runs.
@@ -88,6 +90,7 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
             active.RemoveAll(t => t.IsCompleted);
         }
         await Task.WhenAll(active);
+        await renewing.CancelAsync();
         await renewal;
         logger.LogInformation("Queue service stopped; unfinished items stay in running/ and resume under the next service");
     }
@@ -114,11 +117,11 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
         QueueFolders.Manifests(_queue.Inbox).Select(_ownership.Claim).FirstOrDefault(claimed => claimed is not null);
 
     /// <summary>Renews the lease of every held item each third of the lease; an item another service took over is given up.</summary>
-    private async Task RenewLeasesAsync(CancellationToken stopping)
+    private async Task RenewLeasesAsync(CancellationToken done)
     {
-        while (!stopping.IsCancellationRequested)
+        while (!done.IsCancellationRequested)
         {
-            await Delay(options.Lease / 3, stopping);
+            await Delay(options.Lease / 3, done);
             if (_held.IsEmpty) continue;
             try
             {

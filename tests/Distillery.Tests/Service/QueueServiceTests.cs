@@ -59,7 +59,12 @@ public sealed class QueueServiceTests
         queue.Ids("done").Should().BeEquivalentTo(Enumerable.Range(0, 5).Select(i => $"good-{i}"));
         queue.Ids("failed").Should().BeEquivalentTo(bad.Select(b => b.Id));
         foreach (var (id, _, reason) in bad)
-            File.ReadAllText(Path.Combine(queue.Folder("failed"), id + ".reason.txt")).Should().Contain(reason, id);
+        {
+            var reasons = File.ReadAllText(Path.Combine(queue.Folder("failed"), id + ".reason.txt"));
+            reasons.Should().Contain(reason, id);
+            // Only a failed run (exit 3) is retried, twice by default; input errors are filed after one attempt.
+            reasons.Split('\n').Count(l => l.StartsWith("attempt ")).Should().Be(id == "plugin-throws" ? 3 : 1, id);
+        }
         foreach (var id in queue.Ids("done"))
             RunFixtures.KrrAccuracy(queue.RunFolder(id)).Should().BeGreaterThan(0.3);
         Directory.EnumerateFiles(queue.Inbox).Should().BeEmpty();
