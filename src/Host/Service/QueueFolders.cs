@@ -16,10 +16,12 @@ public sealed class QueueFolders(string root)
     public string Done => Path.Combine(Root, "done");
     public string Failed => Path.Combine(Root, "failed");
     public string Runs => Path.Combine(Root, "runs");
+    /// <summary>The services' own logs, one per process (<see cref="ServiceLog"/>).</summary>
+    public string Logs => Path.Combine(Root, "logs");
 
     public void Create()
     {
-        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs, Path.Combine(Root, "logs") }) Directory.CreateDirectory(folder);
+        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs, Logs }) Directory.CreateDirectory(folder);
     }
 
     public string RunFolder(string id) => Path.Combine(Runs, id);
@@ -38,7 +40,7 @@ public sealed class QueueFolders(string root)
     public string ClaimLock => Path.Combine(Root, ".claim.lock");
 
     /// <summary>Each service process writes its own log: never two writers on one file.</summary>
-    public string ServiceLog(ProcessIdentity service) => Path.Combine(Root, "logs", $"service-{service.Host}-{service.Pid}.log");
+    public string ServiceLog(ProcessIdentity service) => Path.Combine(Logs, $"service-{service.Host}-{service.Pid}.log");
 
     /// <summary>Manifests waiting in a folder, oldest first. Hidden and temporary files are not items yet.</summary>
     public static IEnumerable<string> Manifests(string folder) =>
