@@ -1,3 +1,4 @@
+using System.Numerics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using TorchSharp.Modules;
@@ -25,7 +26,7 @@ public sealed class TensorBoardLog
 
     /// <summary>
     /// Reads which steps the folder's event files already hold, then starts a new event file there. Needs libtorch
-    /// loaded (TorchSharp computes the records' CRC-32C natively).
+    /// loaded (TorchSharp's writer computes the records' CRC-32C natively).
     /// </summary>
     public static TensorBoardLog Open(string folder, ILogger logger)
     {
@@ -48,11 +49,14 @@ public sealed class TensorBoardLog
         if (IsNew(tag, step)) _writer.add_img(tag, pngPath, Step(step));
     }
 
-    /// <summary>Text, shown by TensorBoard's text tab as Markdown.</summary>
+    /// <summary>Text, shown by TensorBoard's text tab as Markdown, stored under "&lt;tag&gt;/text_summary" (as PyTorch does).</summary>
     public void Text(string tag, string markdown, long step)
     {
-        if (IsNew(tag, step)) _writer.add_text(tag, markdown, Step(step));
+        if (IsNew(tag + TextTagSuffix, step)) _writer.add_text(tag, markdown, Step(step));
     }
+
+    /// <summary>What TorchSharp's text summaries append to their tag.</summary>
+    public const string TextTagSuffix = "/text_summary";
 
     /// <summary>Text shown verbatim: every line indented as a Markdown code block, so no content can become markup.</summary>
     public static string CodeBlock(string text) =>
@@ -88,7 +92,8 @@ public sealed class TensorBoardLog
             if (MaskedCrc(data) != BitConverter.ToUInt32(bytes, offset + 12 + (int)length)) break;
             offset += 16 + (int)length;
             Tensorboard.Event record;
-            try { record = Tensorboard.Event.Parser.ParseFrom(data); }
+            // The byte[] overload: TorchSharp's generated messages lack the span-based parsing path.
+            try { record = Tensorboard.Event.Parser.ParseFrom(data.ToArray()); }
             catch (InvalidProtocolBufferException) { break; }
             foreach (var value in record.Summary?.Value ?? [])
                 logged.Add((value.Tag, record.Step));
@@ -98,9 +103,12 @@ public sealed class TensorBoardLog
         return logged;
     }
 
+    /// <summary>TFRecord's masked CRC-32C (Castagnoli): the CRC rotated right by 15 bits, plus a constant.</summary>
     private static uint MaskedCrc(ReadOnlySpan<byte> data)
     {
-        var crc = TorchSharp.Utils.CRC32C.process(data.ToArray());
-        return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; // TFRecord's masking: rotate right by 15, add a constant
+        var crc = ~0u;
+        foreach (var b in data) crc = BitOperations.Crc32C(crc, b); // hardware CRC-32C where the CPU has it
+        crc = ~crc;
+        return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
     }
 }

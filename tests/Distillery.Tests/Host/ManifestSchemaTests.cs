@@ -118,28 +118,32 @@ public sealed class ManifestSchemaTests(BundledPluginsFixture plugins) : IClassF
     [MemberData(nameof(PlannerMistakes))]
     public void The_schema_and_the_planner_both_reject_the_planner_mistakes(string mistake, string change)
     {
-        var manifest = RunFixtures.SmallKipManifest(steps: 3);
+        var manifest = AsRead(RunFixtures.SmallKipManifest(steps: 3));
+        ExperimentPlanner.Plan(manifest, plugins.Catalog).Should().NotBeNull("the manifest is valid before the change");
         foreach (var (field, value) in JsonNode.Parse(change)!.AsObject().ToList())
             if (value is null) manifest.Remove(field); // null stands for "leave the field out"
             else manifest[field] = value.DeepClone();
 
         Errors(manifest).Should().NotBeEmpty(mistake);
         var plan = () => ExperimentPlanner.Plan(manifest, plugins.Catalog);
-        plan.Should().Throw<ManifestException>(mistake);
+        plan.Should().Throw<ManifestException>(mistake).Which.Problems.Should().ContainSingle(mistake);
     }
 
     [Fact]
     public void A_valid_manifest_with_every_section_passes()
     {
-        var manifest = RunFixtures.SmallKipManifest(steps: 3);
+        var manifest = AsRead(RunFixtures.SmallKipManifest(steps: 3));
         manifest["$schema"] = "./distillery.schema.json";
         manifest["output"] = new JsonObject { ["directory"] = "runs/x", ["tensorboard"] = false };
         manifest["evaluation"] = new JsonObject { ["name"] = "krr" }; // a single section stands for a list of one
         manifest["sweep"] = new JsonObject { ["seed"] = new JsonArray(0, 1) };
 
         Errors(manifest).Should().BeEmpty();
-        ExperimentPlanner.Plan(manifest, plugins.Catalog).Manifest.Output.TensorBoard.Should().BeFalse();
+        ExperimentPlanner.Plan(AsRead(manifest), plugins.Catalog).Manifest.Output.TensorBoard.Should().BeFalse();
     }
+
+    /// <summary>The manifest as the reader gives it (values parsed from text, as the planner expects them).</summary>
+    private static JsonObject AsRead(JsonObject manifest) => JsonNode.Parse(manifest.ToJsonString())!.AsObject();
 
     private static IReadOnlyList<string> Errors(JsonObject manifest)
     {
