@@ -32,11 +32,21 @@ public static class PlotPanels
         AtomicFile.Write(path, png.SaveTo);
     }
 
+    /// <summary>
+    /// The first installed of a few common sans-serif families (Debian: fonts-dejavu-core), else ScottPlot's default.
+    /// ScottPlot's own Fonts.Sans picks DejaVu Serif on Debian.
+    /// </summary>
+    private static readonly Lazy<string> SansSerif = new(() =>
+    {
+        var installed = SKFontManager.Default.GetFontFamilies().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans" }.FirstOrDefault(installed.Contains) ?? Fonts.Default;
+    });
+
     /// <summary>A panel with the shared look: a sans-serif font, title, axis labels, a legend in the given corner.</summary>
     public static Plot Panel(string title, string xLabel, string yLabel, Alignment legend = Alignment.UpperRight)
     {
         var plot = new Plot();
-        plot.Font.Set(Fonts.Sans);
+        plot.Font.Set(SansSerif.Value);
         plot.Title(title, size: 18);
         plot.XLabel(xLabel, size: 15);
         plot.YLabel(yLabel, size: 15);

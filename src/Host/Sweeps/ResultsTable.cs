@@ -39,17 +39,16 @@ public sealed class ResultsTable
     public IReadOnlyList<string> FigureNames => _figures;
 
     /// <summary>
-    /// Per configuration (its values joined, e.g. "fmnist-kip, imagesPerClass=10"): the figure's mean and sample standard
-    /// deviation over the runs that report it (0 for one run), and how many runs do. Configurations without it are left out.
+    /// Per configuration (its values, e.g. experiment=fmnist-kip, algorithm.options.imagesPerClass=10): the figure's mean and
+    /// sample standard deviation over the runs that report it (0 for one run), and how many do. Configurations without it are left out.
     /// </summary>
-    public IEnumerable<(string Configuration, double Mean, double StandardDeviation, int Runs)> Summary(string figure)
+    public IEnumerable<(IReadOnlyList<KeyValuePair<string, string>> Configuration, double Mean, double StandardDeviation, int Runs)> Summary(string figure)
     {
         foreach (var (configuration, runs) in _rows)
         {
             var values = Values(runs, figure);
             if (values.Count == 0) continue;
-            var label = string.Join(", ", _keys.Zip(configuration, (key, value) => key == "experiment" ? value : $"{key}={value}"));
-            yield return (label, Mean(values), StandardDeviation(values), values.Count);
+            yield return (_keys.Zip(configuration, KeyValuePair.Create).ToList(), Mean(values), StandardDeviation(values), values.Count);
         }
     }
 
