@@ -10,7 +10,7 @@ namespace Distillery.Host.Sweeps;
 /// </summary>
 public static class ResultsChart
 {
-    /// <summary>Draws the chart of <paramref name="table"/> into <paramref name="path"/>; writes nothing when no figure varies.</summary>
+    /// <summary>Draws the chart of <paramref name="table"/> into <paramref name="path"/>; removes it when no figure varies.</summary>
     public static void Write(string path, ResultsTable table)
     {
         var panels = new List<Plot>();
@@ -23,7 +23,11 @@ public static class ResultsChart
             panels.Add(Panel(figure, rows));
             configurations = Math.Max(configurations, rows.Count);
         }
-        if (panels.Count == 0) return;
+        if (panels.Count == 0)
+        {
+            File.Delete(path); // an earlier chart of other runs would mislead
+            return;
+        }
         PlotPanels.Save(path, panels, Math.Max(PlotPanels.PanelHeight, 110 + 45 * configurations));
     }
 
