@@ -38,6 +38,13 @@ var plugins = new Command("plugins", "List every discovered plugin with its opti
 };
 plugins.SetAction(result => PluginsCommand.Execute(result.GetValue(kindOption), result.GetValue(pluginsOption) ?? []));
 
+var schemaOutputOption = new Option<string?>("--output") { Description = "Write the schema to this file instead of standard output." };
+var schema = new Command("schema", "Write the manifest's JSON Schema (draft 2020-12), generated from the plugins found, for editors to complete and check manifests.")
+{
+    schemaOutputOption, pluginsOption,
+};
+schema.SetAction(result => SchemaCommand.Execute(result.GetValue(schemaOutputOption), result.GetValue(pluginsOption) ?? []));
+
 var queueOption = new Option<string>("--queue") { Description = "Queue folder (inbox/, running/, done/, failed/, runs/).", Required = true };
 var concurrencyOption = new Option<int>("--concurrency") { Description = "Runs at once (default 1: one per device).", DefaultValueFactory = _ => 1 };
 var statusPortOption = new Option<int?>("--status-port") { Description = "Serve the read-only status page and JSON API on 127.0.0.1:PORT (off by default)." };
@@ -84,7 +91,7 @@ collect.SetAction(result => FanOutCommands.Collect(result.GetValue(resultsArgume
 
 var root = new RootCommand("Distillery: dataset distillation (KIP, Label Solve, …) from plug-in algorithms, kernels and datasets.")
 {
-    run, validate, plugins, serve, status, points, task, collect, verboseOption,
+    run, validate, plugins, schema, serve, status, points, task, collect, verboseOption,
 };
 
 var parsed = root.Parse(args);

@@ -34,4 +34,7 @@ public sealed class OutputSection
 {
     /// <summary>The run folder; relative paths are relative to the working directory. Default runs/&lt;name&gt;.</summary>
     public string? Directory { get; init; }
+
+    /// <summary>Write TensorBoard event files (scalars, image grids, the resolved options) into the run folder. Default true.</summary>
+    public bool TensorBoard { get; init; } = true;
 }

@@ -39,7 +39,7 @@ public sealed record ExperimentPlan(
         if (Kernel is not null) json["kernel"] = Section(Kernel);
         json["algorithm"] = Section(Algorithm);
         json["evaluation"] = new JsonArray(Evaluation.Select(p => (JsonNode)Section(p)).ToArray());
-        json["output"] = new JsonObject { ["directory"] = Manifest.Output.Directory };
+        json["output"] = new JsonObject { ["directory"] = Manifest.Output.Directory, ["tensorboard"] = Manifest.Output.TensorBoard };
         if (Manifest.Plugins.Count > 0) json["plugins"] = new JsonArray(Manifest.Plugins.Select(p => (JsonNode)p!).ToArray());
         return json;
     }

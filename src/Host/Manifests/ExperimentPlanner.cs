@@ -13,12 +13,27 @@ namespace Distillery.Host.Manifests;
 /// </summary>
 public static partial class ExperimentPlanner
 {
-    private static readonly string[] TopLevelFields =
-        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins", "sweep"];
-    private static readonly string[] DTypes = ["float32", "float64"];
+    /// <summary>The manifest's top-level fields, in the order error messages list them.</summary>
+    public static IReadOnlyList<string> TopLevelFields { get; } =
+        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins", "sweep", SchemaField];
 
-    [GeneratedRegex(@"^(cpu|cuda(:[0-9]+)?)\z")]
+    /// <summary>Names the manifest's JSON Schema for editors (see <see cref="ManifestSchema"/>); read by nothing else.</summary>
+    public const string SchemaField = "$schema";
+
+    /// <summary>The fields of the <c>output</c> section.</summary>
+    public static IReadOnlyList<string> OutputFields { get; } = ["directory", "tensorboard"];
+
+    /// <summary>The allowed <c>dtype</c> values.</summary>
+    public static IReadOnlyList<string> DTypes { get; } = ["float32", "float64"];
+
+    /// <summary>The allowed <c>device</c> strings, as a regular expression (also written into the JSON Schema).</summary>
+    public const string DevicePatternText = @"^(cpu|cuda(:[0-9]+)?)$";
+
+    [GeneratedRegex(DevicePatternText)]
     private static partial Regex DevicePattern();
+
+    /// <summary>The whole string matches (.NET's <c>$</c> also matches before a final newline, ECMAScript's does not).</summary>
+    private static bool IsDevice(string device) => DevicePattern().Match(device) is { Success: true } match && match.Length == device.Length;
 
     /// <summary>The basic fields only (no plugins): enough to find extra plugin folders before the catalog loads.</summary>
     public static ExperimentManifest ReadManifest(JsonObject json)
@@ -65,7 +80,7 @@ public static partial class ExperimentPlanner
 
         var name = ReadString(json, "name", problems, required: true) ?? "experiment";
         var device = ReadString(json, "device", problems) ?? "cpu";
-        if (!DevicePattern().IsMatch(device)) problems.Add($"device: must be cpu, cuda or cuda:N, got \"{device}\"");
+        if (!IsDevice(device)) problems.Add($"device: must be cpu, cuda or cuda:N, got \"{device}\"");
         var dtype = ReadString(json, "dtype", problems) ?? "float32";
         if (!DTypes.Contains(dtype)) problems.Add($"dtype: must be one of {string.Join(", ", DTypes)}, got \"{dtype}\"");
 
@@ -157,8 +172,15 @@ public static partial class ExperimentPlanner
             return new OutputSection();
         }
         foreach (var (key, _) in output)
-            if (key != "directory") problems.Add($"output.{key}: unknown field; allowed: directory");
-        return new OutputSection { Directory = ReadString(output, "directory", problems, path: "output.directory") };
+            if (!OutputFields.Contains(key)) problems.Add($"output.{key}: unknown field; allowed: {string.Join(", ", OutputFields)}");
+        var tensorBoard = output["tensorboard"];
+        if (tensorBoard is not null && tensorBoard.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+            problems.Add($"output.tensorboard: expected true or false, got {tensorBoard.ToJsonString()}");
+        return new OutputSection
+        {
+            Directory = ReadString(output, "directory", problems, path: "output.directory"),
+            TensorBoard = tensorBoard?.GetValueKind() != JsonValueKind.False,
+        };
     }
 
     private static IReadOnlyList<string> ReadStrings(JsonNode? node, string path, List<string> problems)

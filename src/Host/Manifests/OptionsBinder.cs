@@ -54,7 +54,7 @@ public static class OptionsBinder
     private static bool TryConvert(JsonNode? value, Type type, out object? converted)
     {
         converted = null;
-        if (value is null) return !type.IsValueType || Nullable.GetUnderlyingType(type) is not null;
+        if (value is null) return OptionsSchema.AcceptsNull(type);
         // A string where a number or boolean is expected is a mistake, not something to coerce.
         var target = Nullable.GetUnderlyingType(type) ?? type;
         var kind = value.GetValueKind();

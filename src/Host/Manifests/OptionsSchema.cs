@@ -41,6 +41,9 @@ public static class OptionsSchema
             .ToList();
     }
 
+    /// <summary>True when the binder accepts a JSON null for an option of this type: reference types and nullable value types.</summary>
+    public static bool AcceptsNull(Type type) => !type.IsValueType || Nullable.GetUnderlyingType(type) is not null;
+
     /// <summary>The options object as JSON, with every default filled in.</summary>
     public static JsonObject ToJson(object options) =>
         JsonSerializer.SerializeToNode(options, options.GetType(), Json) as JsonObject ?? new JsonObject();
@@ -73,15 +76,16 @@ public static class OptionsSchema
         _ => JsonSerializer.Serialize(value, Json).ReplaceLineEndings(" "),
     };
 
+    /// <summary>A maximum of int.MaxValue or more (int.MaxValue, double.MaxValue) means "no upper bound".</summary>
+    public static bool IsUnboundedAbove(RangeAttribute range) =>
+        Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture) >= int.MaxValue;
+
     /// <summary>"must be > 0", "must be ≥ 1", "must be between 0 and 64".</summary>
     public static string RangeText(RangeAttribute range)
     {
-        var min = Convert.ToDouble(range.Minimum, CultureInfo.InvariantCulture);
-        var max = Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture);
-        var unboundedAbove = max >= int.MaxValue;
         var minText = FormatValue(range.Minimum);
         var maxText = FormatValue(range.Maximum);
-        if (unboundedAbove)
+        if (IsUnboundedAbove(range))
             return range.MinimumIsExclusive ? $"must be > {minText}" : $"must be ≥ {minText}";
         return $"must be between {minText} and {maxText}" +
                (range.MinimumIsExclusive || range.MaximumIsExclusive ? " (exclusive)" : "");

@@ -34,7 +34,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         }
         manual_seed(manifest.Seed);
 
-        using var progress = new ProgressLog(folder.ProgressLog, display);
+        var recorder = RunRecorder.Open(plan, folder, display, logger); // TensorBoard and progress.png
+        using var progress = new ProgressLog(folder.ProgressLog, recorder);
         var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation);
 
         var data = LoadData(plan, baseContext.Plain(), folder);
@@ -53,14 +54,17 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         IReadOnlyDictionary<string, double> EvaluateDuringTraining(SupportSet support)
         {
             WritePreview(folder, support, data); // what the status page shows while a run goes on
+            recorder.PreviewWritten(folder.Preview);
             return EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary();
         }
         var distillation = baseContext.ForDistillation(data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
         var supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+        recorder.DistillationFinished();
 
         logger.LogInformation("Evaluating {Count} distilled images", supportSet.Count);
         var evaluations = EvaluateAll(supportSet, final: true);
         WriteDistilledSet(folder, supportSet, data);
+        recorder.Finished(evaluations, folder.ImageGrid);
 
         var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count);
         AtomicFile.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

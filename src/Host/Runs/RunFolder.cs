@@ -9,6 +9,8 @@ public sealed class RunFolder(string path)
     /// <summary>The figures of an earlier evaluation of this distillation, kept when the manifest's evaluation changes.</summary>
     public string PreviousMetrics => Combine("metrics.previous.json");
     public string ProgressLog => Combine("progress.jsonl");
+    /// <summary>The loss and every figure over the steps, drawn from the progress log at the end of the run.</summary>
+    public string ProgressPlot => Combine("progress.png");
     public string Log => Combine("run.log");
     public string DistilledSet => Combine("distilled.safetensors");
     public string ImageGrid => Combine("distilled.png");

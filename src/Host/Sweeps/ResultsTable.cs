@@ -35,6 +35,23 @@ public sealed class ResultsTable
 
     public int RowCount => _rows.Count;
 
+    /// <summary>The figures shown, in column order (e.g. krr.testAccuracy).</summary>
+    public IReadOnlyList<string> FigureNames => _figures;
+
+    /// <summary>
+    /// Per configuration (its values, e.g. experiment=fmnist-kip, algorithm.options.imagesPerClass=10): the figure's mean and
+    /// sample standard deviation over the runs that report it (0 for one run), and how many do. Configurations without it are left out.
+    /// </summary>
+    public IEnumerable<(IReadOnlyList<KeyValuePair<string, string>> Configuration, double Mean, double StandardDeviation, int Runs)> Summary(string figure)
+    {
+        foreach (var (configuration, runs) in _rows)
+        {
+            var values = Values(runs, figure);
+            if (values.Count == 0) continue;
+            yield return (_keys.Zip(configuration, KeyValuePair.Create).ToList(), Mean(values), StandardDeviation(values), values.Count);
+        }
+    }
+
     public string ToMarkdown()
     {
         var header = _keys.Concat(["runs"]).Concat(_figures).Concat(["wall s (mean)", "peak memory MB (max)"]).ToList();
@@ -72,10 +89,12 @@ public sealed class ResultsTable
         return text.ToString();
     }
 
+    /// <summary>Writes results.md, results.csv and the bar chart results.png into <paramref name="folder"/>.</summary>
     public void Write(string folder)
     {
         File.WriteAllText(Path.Combine(folder, "results.md"), ToMarkdown());
         File.WriteAllText(Path.Combine(folder, "results.csv"), ToCsv());
+        ResultsChart.Write(Path.Combine(folder, "results.png"), this);
     }
 
     /// <summary>evaluations.&lt;evaluator&gt;.&lt;figure&gt; → value, e.g. krr.testAccuracy.</summary>
@@ -93,11 +112,14 @@ public sealed class ResultsTable
     private static string ValueOf(PointResult result, string key) =>
         result.Configuration.FirstOrDefault(c => c.Key == key).Value ?? "";
 
+    /// <summary>True for figures shown as percentages (accuracies are fractions in metrics.json).</summary>
+    public static bool IsPercentage(string figure) => figure.EndsWith("Accuracy", StringComparison.Ordinal);
+
     /// <summary>Accuracies as percentages (87.12 ± 0.31); other figures with four significant digits.</summary>
     private static string Format(IReadOnlyList<double> values, string figure)
     {
         if (values.Count == 0) return "";
-        var percent = figure.EndsWith("Accuracy", StringComparison.Ordinal);
+        var percent = IsPercentage(figure);
         string Show(double v) => percent ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) : v.ToString("G4", CultureInfo.InvariantCulture);
         return values.Count == 1 ? Show(values[0]) : $"{Show(Mean(values))} ± {Show(StandardDeviation(values))}";
     }

@@ -23,6 +23,13 @@ public sealed class PluginDiscoveryTests
         listed.Output.Should().Contain("algorithm mean-images").And.Contain("poolSize").And.Contain("algorithm kip");
         listed.Error.Should().Contain("Broken.dll: not a .NET assembly");
 
+        // The manifest schema covers plugins found through --plugins too.
+        var schema = DistilleryProcess.Run(scratch.Path, "schema", "--plugins", pluginRoot);
+        schema.ExitCode.Should().Be(0, schema.ToString());
+        var meanImages = JsonNode.Parse(schema.Output)!["$defs"]!["algorithm"]!["oneOf"]!.AsArray()
+            .Should().ContainSingle(b => b!["title"]!.GetValue<string>() == "mean-images").Which!;
+        meanImages["properties"]!["options"]!["properties"]!.AsObject().Should().ContainKey("poolSize");
+
         var manifest = RunFixtures.SmallKipManifest();
         manifest["algorithm"] = new JsonObject { ["name"] = "mean-images", ["options"] = new JsonObject { ["imagesPerClass"] = 3, ["poolSize"] = 4 } };
         var run = DistilleryProcess.Run(scratch.Path, "run", RunFixtures.Write(scratch.Path, manifest), "--plugins", pluginRoot, "--output", scratch.Combine("run"));
