@@ -1,4 +1,5 @@
 using Distillery.Abstractions;
+using Distillery.Host.Outputs;
 using Distillery.Host.Runs;
 using Distillery.Host.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,10 @@ namespace Distillery.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
-    public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose);
+    /// <param name="Threads">Torch threads for the run (--threads); null: the environment's or libtorch's default.</param>
+    /// <param name="AllowManifestPlugins">False when the manifest is untrusted (set by serve): its plugins entry is refused.</param>
+    public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose,
+                                   int? Threads = null, bool AllowManifestPlugins = true);
 
     public static async Task<int> ExecuteAsync(Arguments arguments, CancellationToken cancellation)
     {
@@ -24,10 +28,13 @@ public static class RunCommand
         string experimentFolder;
         try
         {
-            input = ExperimentInput.Load(arguments.Manifest, arguments.Overrides, arguments.PluginFolders);
+            if (arguments.Threads is { } threads) RunThreads.Require(threads, "--threads");
+            input = ExperimentInput.Load(arguments.Manifest, arguments.Overrides, arguments.PluginFolders, arguments.AllowManifestPlugins);
             experimentFolder = input.ExperimentFolder(arguments.Output);
-            if (arguments.Fresh && Directory.Exists(experimentFolder)) Directory.Delete(experimentFolder, recursive: true);
-            Directory.CreateDirectory(experimentFolder);
+            var source = arguments.Output is not null ? "--output" : input.Manifest.Output.Directory is not null ? "output.directory" : "run folder";
+            if (arguments.Fresh) DeleteForFresh(experimentFolder, source);
+            WritableFolder.Ensure(experimentFolder, source);
+            RunThreads.Apply(arguments.Threads);
         }
         catch (DistilleryException e)
         {
@@ -42,7 +49,9 @@ public static class RunCommand
             if (code != ExitCodes.Success) failed.Add(point.Point.Name);
         }
 
-        var table = new ResultsTable(PointRecord.Collect(experimentFolder));
+        var (finished, skipped) = PointRecord.Collect(experimentFolder);
+        foreach (var problem in skipped) Console.Error.WriteLine($"warning: results table: skipped {problem}");
+        var table = new ResultsTable(finished);
         table.Write(experimentFolder);
         Console.WriteLine(table.ToMarkdown());
         Console.WriteLine($"Results table: {Path.Combine(experimentFolder, "results.md")} (and results.csv)");
@@ -51,13 +60,34 @@ public static class RunCommand
         return ExitCodes.RunFailed;
     }
 
+    /// <summary>--fresh: the folder is deleted first; one that cannot be is an error before anything runs.</summary>
+    private static void DeleteForFresh(string folder, string source)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DistilleryException($"--fresh: {source} {folder} cannot be deleted: {e.Message}");
+        }
+    }
+
     internal static async Task<int> RunPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose, CancellationToken cancellation)
     {
-        Directory.CreateDirectory(folder.Path);
+        try
+        {
+            WritableFolder.Ensure(folder.Path, "run folder");
+        }
+        catch (DistilleryException e)
+        {
+            return Errors.InvalidInput(e, verbose);
+        }
         await using var logger = Logging.Create(verbose, folder.Log);
         foreach (var problem in input.Catalog.Problems) logger.Warning("Plugin skipped: {Problem}", problem.ToString());
         logger.Information("Experiment {Name}{Point} → {Folder}", input.Manifest.Name,
             point.Point.Name.Length > 0 ? $" [{point.Point.Name}]" : "", folder.Path);
+        logger.Information("Threads: {Threads}", RunThreads.Describe());
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Services.AddSerilog(logger, dispose: false);

@@ -27,7 +27,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var device = DeviceSelector.Resolve(manifest.Device);
         var dtype = DeviceSelector.DType(manifest.DType);
         PrepareFolder(plan, folder);
-        if (RunMetrics.TryRead(folder.Metrics) is { } finished)
+        if (FinishedMetrics(folder) is { } finished)
         {
             logger.LogInformation("{Folder} holds this experiment, already finished: nothing to do (--fresh starts over)", folder.Path);
             return finished;
@@ -67,6 +67,20 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         return metrics;
     }
 
+    /// <summary>The figures of a finished run in this folder; null when it has not finished, or when its metrics.json is damaged (then it is evaluated again).</summary>
+    private RunMetrics? FinishedMetrics(RunFolder folder)
+    {
+        try
+        {
+            return RunMetrics.TryRead(folder.Metrics);
+        }
+        catch (DataFormatException e)
+        {
+            logger.LogWarning("{Problem}; running again from the last checkpoint to rewrite it", e.Message);
+            return null;
+        }
+    }
+
     private void PrepareFolder(ExperimentPlan plan, RunFolder folder)
     {
         var resolved = plan.ToResolvedJson();
@@ -75,8 +89,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (File.Exists(folder.ResolvedManifest))
         {
             var held = File.ReadAllText(folder.ResolvedManifest);
-            if (held == text)
+            if (held == text && CheckpointStore.Any(folder.Checkpoints))
                 logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
+            else if (held == text)
+                logger.LogInformation("Run folder {Folder} holds this experiment, but no checkpoint was found in {Checkpoints}: starting from step 0",
+                    folder.Path, folder.Checkpoints);
             else if (SameDistillation(JsonNode.Parse(held)!.AsObject(), resolved))
                 StartReEvaluation(folder);
             else
@@ -108,8 +125,9 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (File.Exists(folder.Metrics))
             File.Move(folder.Metrics, folder.PreviousMetrics, overwrite: true);
         logger.LogInformation(
-            "Run folder {Folder} holds this experiment with another evaluation: resuming from its last checkpoint and evaluating anew (earlier figures moved to {Previous})",
-            folder.Path, Path.GetFileName(folder.PreviousMetrics));
+            "Run folder {Folder} holds this experiment with another evaluation: {Start} and evaluating anew (earlier figures moved to {Previous})",
+            folder.Path, CheckpointStore.Any(folder.Checkpoints) ? "resuming from its last checkpoint" : "no checkpoint was found, so starting from step 0",
+            Path.GetFileName(folder.PreviousMetrics));
     }
 
     private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)

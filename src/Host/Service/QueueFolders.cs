@@ -16,9 +16,12 @@ public sealed class QueueFolders(string root)
     public string Failed => Path.Combine(Root, "failed");
     public string Runs => Path.Combine(Root, "runs");
 
+    /// <summary>Every sub-folder of the queue.</summary>
+    public IReadOnlyList<string> Folders => [Inbox, Running, Done, Failed, Runs];
+
     public void Create()
     {
-        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs }) Directory.CreateDirectory(folder);
+        foreach (var folder in Folders) Directory.CreateDirectory(folder);
     }
 
     public string RunFolder(string id) => Path.Combine(Runs, id);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Distillery.Host.Service;
 
 /// <summary>Options of `distillery serve`.</summary>
-public sealed record QueueOptions(string QueueFolder, int Concurrency, IReadOnlyList<string> PluginFolders, TimeSpan PollInterval);
+public sealed record QueueOptions(string QueueFolder, int Concurrency, ChildRunOptions Runs, TimeSpan PollInterval);
 
 /// <summary>
 /// Works through the queue folder unattended: on start it resumes what a crash left in running/, then claims
@@ -83,9 +83,12 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
         var id = QueueFolders.IdOf(runningPath);
         logger.LogInformation("Running {Item}", id);
         RunProcess.Outcome outcome;
-        try
+        // An entry that is not a regular file with a usable name is filed unread (trust boundary: README, "Who can do what").
+        if (InboxEntry.Refusal(runningPath) is { } refusal)
+            outcome = new RunProcess.Outcome(ExitCodes.InvalidInput, $"error: {refusal}");
+        else try
         {
-            outcome = await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.PluginFolders, stopping);
+            outcome = await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.Runs, stopping);
         }
         catch (Exception e)
         {
