@@ -29,6 +29,7 @@ public static class ServeCommand
         try
         {
             if (arguments.Concurrency < 1) throw new DistilleryException($"--concurrency: must be at least 1, got {arguments.Concurrency}");
+            if (arguments.StatusPort is < 1 or > 65535) throw new DistilleryException($"--status-port: must be between 1 and 65535, got {arguments.StatusPort}");
             var threads = arguments.ThreadsPerRun is { } requested
                 ? RunThreads.Require(requested, "--threads-per-run")
                 : RunThreads.PerRun(arguments.Concurrency);
@@ -95,10 +96,9 @@ public static class ServeCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>Fails with a clear message when the status port is out of range or another process listens on it.</summary>
+    /// <summary>Fails with a clear message when another process listens on the status port.</summary>
     private static void CheckPortFree(int port)
     {
-        if (port is < 1 or > 65535) throw new DistilleryException($"--status-port: must be between 1 and 65535, got {port}");
         var listener = new TcpListener(IPAddress.Loopback, port);
         try
         {
