@@ -31,8 +31,10 @@ public sealed class YamlBudget(IParser inner, string path) : IParser
         public long Size { get; set; } = 1;
     }
 
+    /// <inheritdoc />
     public ParsingEvent? Current => inner.Current;
 
+    /// <summary>Moves to the next event, counting it; throws <see cref="DistilleryException"/> once a limit is passed.</summary>
     public bool MoveNext()
     {
         if (!inner.MoveNext()) return false;

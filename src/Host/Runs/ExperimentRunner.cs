@@ -94,7 +94,9 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             else if (held == text)
                 logger.LogInformation("Run folder {Folder} holds this experiment, but no checkpoint was found in {Checkpoints}: starting from step 0",
                     folder.Path, folder.Checkpoints);
-            else if (SameDistillation(JsonNode.Parse(held)!.AsObject(), resolved))
+            else if (SameDistillation(JsonFile.ParseObject(held)
+                         ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder"),
+                     resolved))
                 StartReEvaluation(folder);
             else
                 throw new DistilleryException(

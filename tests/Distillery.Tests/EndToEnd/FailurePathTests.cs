@@ -28,6 +28,9 @@ public sealed class FailurePathTests
         ["run: --output not writable"] = new(["run", Manifest, "--output", "/sys/distillery-test-output"], 2, "--output: /sys/distillery-test-output is not writable"),
         ["run: output.directory is a file"] = new(["run", Manifest, "--set", "output.directory=a-file"], 2, "output.directory: {dir}/a-file is a file, not a folder"),
         ["run: --fresh on a file"] = new(["run", Manifest, "--output", "a-file", "--fresh"], 2, "--output: {dir}/a-file is a file, not a folder"),
+        ["run: damaged manifest.resolved.json in the run folder"] = new(["run", Manifest, "--output", "damaged-run"], 2,
+            "{dir}/damaged-run/manifest.resolved.json: damaged: not a JSON object; pass --fresh to start over",
+            Setup: dir => { Directory.CreateDirectory(Path.Combine(dir, "damaged-run")); File.WriteAllText(Path.Combine(dir, "damaged-run", "manifest.resolved.json"), "{ torn"); }),
         ["run: --threads 0"] = new(["run", Manifest, "--threads", "0"], 2, "--threads: must be at least 1, got 0"),
         // run: names used as paths
         ["run: name climbs out"] = new(["run", Manifest, "--set", "name=../../escaped"], 2, "name: \"../../escaped\" is not usable as a folder name: it contains a path separator"),

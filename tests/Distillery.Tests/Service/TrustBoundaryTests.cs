@@ -59,7 +59,7 @@ public sealed class TrustBoundaryTests(ITestOutputHelper output)
 
         // The service goes on: the good item ran, with cores / concurrency threads.
         var goodLog = File.ReadAllText(Path.Combine(queue.RunFolder("good"), "run.log"));
-        goodLog.Should().Contain($"Threads: {Math.Max(1, Environment.ProcessorCount / 2)} of {Environment.ProcessorCount} cores (--threads)");
+        goodLog.Should().Contain($"Threads: {QueueFixture.ThreadsPerRun(2)} of {Environment.ProcessorCount} cores (--threads)");
         var peakKiB = PeakResidentKiB(service.Process.Id);
         output.WriteLine($"service peak resident memory after {refused.Length + 1} items: {peakKiB / 1024} MiB");
         peakKiB.Should().BeLessThan(250 * 1024, "the service only moves files and starts child processes");
