@@ -76,10 +76,16 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         }
         catch (DataFormatException e)
         {
-            logger.LogWarning("{Problem}; running again from the last checkpoint to rewrite it", e.Message);
+            logger.LogWarning("{Problem}; running again to rewrite it: {Start}", e.Message, StartingPoint(folder));
             return null;
         }
     }
+
+    /// <summary>Where an unfinished run in this folder goes on from, for the log: its last checkpoint, or step 0 when it has none.</summary>
+    private static string StartingPoint(RunFolder folder) =>
+        CheckpointStore.Any(folder.Checkpoints)
+            ? "resuming from its last checkpoint"
+            : $"no checkpoint was found in {folder.Checkpoints}; starting from step 0";
 
     private void PrepareFolder(ExperimentPlan plan, RunFolder folder)
     {
@@ -89,11 +95,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (File.Exists(folder.ResolvedManifest))
         {
             var held = File.ReadAllText(folder.ResolvedManifest);
-            if (held == text && CheckpointStore.Any(folder.Checkpoints))
-                logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
-            else if (held == text)
-                logger.LogInformation("Run folder {Folder} holds this experiment, but no checkpoint was found in {Checkpoints}: starting from step 0",
-                    folder.Path, folder.Checkpoints);
+            if (held == text)
+            {
+                if (!File.Exists(folder.Metrics)) // a finished one says so in Run
+                    logger.LogInformation("Run folder {Folder} holds this experiment: {Start}", folder.Path, StartingPoint(folder));
+            }
             else if (SameDistillation(JsonFile.ParseObject(held)
                          ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder"),
                      resolved))
@@ -127,9 +133,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (File.Exists(folder.Metrics))
             File.Move(folder.Metrics, folder.PreviousMetrics, overwrite: true);
         logger.LogInformation(
-            "Run folder {Folder} holds this experiment with another evaluation: {Start} and evaluating anew (earlier figures moved to {Previous})",
-            folder.Path, CheckpointStore.Any(folder.Checkpoints) ? "resuming from its last checkpoint" : "no checkpoint was found, so starting from step 0",
-            Path.GetFileName(folder.PreviousMetrics));
+            "Run folder {Folder} holds this experiment with another evaluation: {Start}, then evaluating anew (earlier figures moved to {Previous})",
+            folder.Path, StartingPoint(folder), Path.GetFileName(folder.PreviousMetrics));
     }
 
     private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)

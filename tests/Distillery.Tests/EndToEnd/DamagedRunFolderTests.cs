@@ -26,7 +26,7 @@ public sealed class DamagedRunFolderTests
         collect.ExitCode.Should().Be(0, collect.ToString());
         collect.Error.Should().Contain($"warning: skipped: {metrics}: damaged: not a JSON object");
         again.ExitCode.Should().Be(0, again.ToString());
-        File.ReadAllText(Path.Combine(folder, "run.log")).Should().Contain($"{metrics}: damaged: not a JSON object; running again from the last checkpoint");
+        File.ReadAllText(Path.Combine(folder, "run.log")).Should().Contain($"{metrics}: damaged: not a JSON object; running again to rewrite it: no checkpoint was found");
         RunFixtures.KrrAccuracy(folder).Should().Be(accuracy, "the same experiment, evaluated again");
     }
 
@@ -46,7 +46,7 @@ public sealed class DamagedRunFolderTests
 
         again.ExitCode.Should().Be(0, again.ToString());
         var log = File.ReadAllText(Path.Combine(folder, "run.log"));
-        log.Should().Contain($"holds this experiment, but no checkpoint was found in {Path.Combine(folder, "checkpoints")}: starting from step 0");
+        log.Should().Contain($"holds this experiment: no checkpoint was found in {Path.Combine(folder, "checkpoints")}; starting from step 0");
         log.Should().NotContain("resuming");
         RunFixtures.Metrics(folder)["evaluations"]!.ToJsonString().Should().Be(figures);
     }
