@@ -14,16 +14,20 @@ var kindOption = new Option<string?>("--kind") { Description = "Only plugins of 
 
 // Set by `distillery serve` on the runs it starts: a run whose service died stops (with a checkpoint) instead of living on.
 var parentOption = new Option<int?>("--parent-pid") { Description = "Stop with a checkpoint when this process exits.", Hidden = true };
+// Set by `distillery serve` on queued manifests (untrusted) unless its operator passed --allow-manifest-plugins.
+var noManifestPluginsOption = new Option<bool>("--no-manifest-plugins") { Description = "Refuse the manifest's own plugins entry.", Hidden = true };
+var threadsOption = new Option<int?>("--threads") { Description = "CPU threads for the run's tensor work (default: OMP_NUM_THREADS, else one per core)." };
 
 var run = new Command("run", "Run an experiment (or every point of its sweep); resumes from the run folder's checkpoints when it holds the same experiment.")
 {
-    manifestArgument, setOption, outputOption, pluginsOption, freshOption, parentOption,
+    manifestArgument, setOption, outputOption, pluginsOption, freshOption, threadsOption, parentOption, noManifestPluginsOption,
 };
 run.SetAction((result, cancellation) => RunCommand.ExecuteAsync(new RunCommand.Arguments(
     result.GetValue(manifestArgument)!, result.GetValue(setOption) ?? [], result.GetValue(outputOption),
     result.GetValue(pluginsOption) ?? [], result.GetValue(freshOption), result.GetValue(verboseOption),
     // A service's run waits for the folder's previous process (an orphan finishing its step) however long it takes.
-    result.GetValue(parentOption) is null ? RunFolderLock.DefaultPatience : Timeout.InfiniteTimeSpan), cancellation));
+    result.GetValue(parentOption) is null ? RunFolderLock.DefaultPatience : Timeout.InfiniteTimeSpan,
+    result.GetValue(threadsOption), !result.GetValue(noManifestPluginsOption)), cancellation));
 
 var validate = new Command("validate", "Parse the manifest, resolve plugins and validate every option; run nothing.")
 {
@@ -51,17 +55,24 @@ var statusPortOption = new Option<int?>("--status-port") { Description = "Serve 
 var shutdownOption = new Option<int>("--shutdown-timeout") { Description = "Seconds a stop waits for runs to checkpoint (default 90).", DefaultValueFactory = _ => 90 };
 var retriesOption = new Option<int>("--retries") { Description = "Times a run that failed (exit 3) is run again from its last checkpoint (default 2).", DefaultValueFactory = _ => 2 };
 var leaseOption = new Option<int>("--lease") { Description = "Seconds a claim holds an item without renewal before another service may take it over (default 60; renewed every third).", DefaultValueFactory = _ => 60 };
+var threadsPerRunOption = new Option<int?>("--threads-per-run") { Description = "CPU threads of each run (default: cores / concurrency, at least 1)." };
+var allowManifestPluginsOption = new Option<bool>("--allow-manifest-plugins")
+{
+    Description = "Load the plugin folders a queued manifest lists. Anyone who can write inbox/ can then run code as this service.",
+};
 
 var serve = new Command("serve", "Work through a queue folder as a long-lived service: claim manifests from inbox/, run, file under done/ or failed/.")
 {
-    queueOption, concurrencyOption, statusPortOption, shutdownOption, retriesOption, leaseOption, pluginsOption,
+    queueOption, concurrencyOption, statusPortOption, shutdownOption, retriesOption, leaseOption, pluginsOption, threadsPerRunOption,
+    allowManifestPluginsOption,
 };
 retriesOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--retries must be 0 or more"); });
 leaseOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 3) result.AddError("--lease must be at least 3 seconds"); });
 serve.SetAction(result => ServeCommand.ExecuteAsync(new ServeCommand.Arguments(result.GetValue(queueOption)!,
-    Math.Max(1, result.GetValue(concurrencyOption)), result.GetValue(statusPortOption), result.GetValue(pluginsOption) ?? [],
+    result.GetValue(concurrencyOption), result.GetValue(statusPortOption), result.GetValue(pluginsOption) ?? [],
     TimeSpan.FromSeconds(result.GetValue(shutdownOption)), result.GetValue(verboseOption),
-    result.GetValue(retriesOption), TimeSpan.FromSeconds(result.GetValue(leaseOption)))));
+    result.GetValue(retriesOption), TimeSpan.FromSeconds(result.GetValue(leaseOption)),
+    result.GetValue(threadsPerRunOption), result.GetValue(allowManifestPluginsOption))));
 
 var status = new Command("status", "Print a queue's items and each running item's progress.") { queueOption };
 status.SetAction(result => StatusCommand.Execute(result.GetValue(queueOption)!));
@@ -76,10 +87,10 @@ points.SetAction(result => FanOutCommands.Points(result.GetValue(manifestsArgume
 
 var task = new Command("task", "Run point i of the manifests (a Slurm array task or Kubernetes Indexed Job pod) into a shared results folder.")
 {
-    manifestsArgument, resultsOption, indexOption, pluginsOption,
+    manifestsArgument, resultsOption, indexOption, pluginsOption, threadsOption,
 };
 task.SetAction((result, cancellation) => FanOutCommands.TaskAsync(result.GetValue(manifestsArgument)!, result.GetValue(resultsOption)!,
-    result.GetValue(indexOption), result.GetValue(pluginsOption) ?? [], result.GetValue(verboseOption), cancellation));
+    result.GetValue(indexOption), result.GetValue(pluginsOption) ?? [], result.GetValue(threadsOption), result.GetValue(verboseOption), cancellation));
 
 var figuresOption = new Option<string[]>("--figures")
 {

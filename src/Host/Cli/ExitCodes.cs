@@ -10,4 +10,10 @@ public static class ExitCodes
     public const int RunFailed = 3;
     /// <summary>Stopped by Ctrl+C or SIGTERM after writing a checkpoint; the same command resumes.</summary>
     public const int Cancelled = 130;
+    /// <summary>
+    /// `serve` cannot use its queue folder or status port (a sub-folder is a file or not writable, the port is taken).
+    /// Distinct from 2 so that a service manager can tell it apart; the shipped systemd unit does not restart on it
+    /// (RestartPreventExitStatus), since restarting cannot fix it. 78 is sysexits' EX_CONFIG.
+    /// </summary>
+    public const int ServiceUnusable = 78;
 }

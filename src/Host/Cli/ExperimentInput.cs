@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
 using Distillery.Abstractions.Manifests;
 using Distillery.Host.Manifests;
 using Distillery.Host.Plugins;
@@ -29,11 +30,20 @@ public sealed record ExperimentInput(string ManifestPath, ExperimentManifest Man
     public string ExperimentFolder(string? output) =>
         Path.GetFullPath(output ?? Manifest.Output.Directory ?? Path.Combine("runs", Manifest.Name));
 
-    public static ExperimentInput Load(string manifestPath, IEnumerable<string> overrides, IEnumerable<string> pluginFolders)
+    /// <param name="allowManifestPlugins">
+    /// False for a manifest from untrusted hands (a queue's inbox): its <c>plugins</c> entry would load code from
+    /// any folder, so it is refused; only the folders the operator passed with --plugins are searched.
+    /// </param>
+    public static ExperimentInput Load(string manifestPath, IEnumerable<string> overrides, IEnumerable<string> pluginFolders,
+                                       bool allowManifestPlugins = true)
     {
         var json = ManifestReader.Read(manifestPath);
         ManifestOverrides.Apply(json, overrides);
         var manifest = ExperimentPlanner.ReadManifest(json);
+        if (!allowManifestPlugins && manifest.Plugins.Count > 0)
+            throw new DistilleryException(
+                "plugins: a queued manifest may not load plugin folders (they would run their code in the service's account); " +
+                "ask the operator to install the plugins with `serve --plugins DIR`, or to start the service with --allow-manifest-plugins");
         var manifestFolder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         var folders = new[] { DefaultPluginFolder }
             .Concat(pluginFolders)

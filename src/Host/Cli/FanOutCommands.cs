@@ -1,5 +1,6 @@
 using System.Globalization;
 using Distillery.Abstractions;
+using Distillery.Host.Outputs;
 using Distillery.Host.Runs;
 using Distillery.Host.Sweeps;
 
@@ -31,16 +32,21 @@ public static class FanOutCommands
         }
     }
 
-    public static async Task<int> TaskAsync(string[] manifests, string results, int? index, string[] pluginFolders, bool verbose, CancellationToken cancellation)
+    /// <param name="threads">Torch threads for the run (--threads, e.g. Slurm's --cpus-per-task); null: the default.</param>
+    public static async Task<int> TaskAsync(string[] manifests, string results, int? index, string[] pluginFolders, int? threads, bool verbose,
+                                            CancellationToken cancellation)
     {
         List<(ExperimentInput Input, PlannedPoint Point)> points;
         int taskIndex;
         try
         {
+            if (threads is { } count) RunThreads.Require(count, "--threads");
             taskIndex = index ?? IndexFromEnvironment();
             points = Expand(manifests, pluginFolders);
             if (taskIndex < 0 || taskIndex >= points.Count)
                 throw new DistilleryException($"task index {taskIndex} is out of range: the manifests have {points.Count} points (0–{points.Count - 1})");
+            results = WritableFolder.Ensure(results, "--results");
+            RunThreads.Apply(threads);
         }
         catch (DistilleryException e)
         {
@@ -48,6 +54,7 @@ public static class FanOutCommands
         }
 
         var (input, point) = points[taskIndex];
+        // The manifest name and the point name were checked to be single folder names (PathNames): both stay under --results.
         var folder = new RunFolder(point.RunFolder(Path.Combine(Path.GetFullPath(results), input.Manifest.Name)));
         return await RunCommand.RunPointAsync(input, point, folder, verbose, RunFolderLock.DefaultPatience, cancellation);
     }
@@ -56,13 +63,15 @@ public static class FanOutCommands
     {
         if (!Directory.Exists(results))
         {
-            Console.Error.WriteLine($"error: {results} does not exist");
+            Console.Error.WriteLine(File.Exists(results) ? $"error: {results} is a file, not a results folder" : $"error: {results} does not exist");
             return ExitCodes.InvalidInput;
         }
-        var finished = PointRecord.Collect(results);
+        var (finished, skipped) = PointRecord.Collect(results);
+        foreach (var problem in skipped) Console.Error.WriteLine($"warning: skipped: {problem}");
         ResultsTable table;
         try
         {
+            WritableFolder.Ensure(results, "results folder");
             table = new ResultsTable(finished, figures);
         }
         catch (DistilleryException e)

@@ -1,4 +1,5 @@
 using Distillery.Abstractions;
+using Distillery.Host.Outputs;
 using Distillery.Host.Runs;
 using Distillery.Host.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,9 +17,12 @@ namespace Distillery.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
-    /// <summary>The command line of `run`; <paramref name="LockPatience"/> is how long to wait for a run folder another process holds.</summary>
+    /// <summary>The command line of `run`.</summary>
+    /// <param name="LockPatience">How long to wait for a run folder another process holds.</param>
+    /// <param name="Threads">Torch threads for the run (--threads); null: the environment's or libtorch's default.</param>
+    /// <param name="AllowManifestPlugins">False when the manifest is untrusted (set by serve): its plugins entry is refused.</param>
     public sealed record Arguments(string Manifest, string[] Overrides, string? Output, string[] PluginFolders, bool Fresh, bool Verbose,
-                                   TimeSpan LockPatience);
+                                   TimeSpan LockPatience, int? Threads = null, bool AllowManifestPlugins = true);
 
     public static async Task<int> ExecuteAsync(Arguments arguments, CancellationToken cancellation)
     {
@@ -26,10 +30,13 @@ public static class RunCommand
         string experimentFolder;
         try
         {
-            input = ExperimentInput.Load(arguments.Manifest, arguments.Overrides, arguments.PluginFolders);
+            if (arguments.Threads is { } threads) RunThreads.Require(threads, "--threads");
+            input = ExperimentInput.Load(arguments.Manifest, arguments.Overrides, arguments.PluginFolders, arguments.AllowManifestPlugins);
             experimentFolder = input.ExperimentFolder(arguments.Output);
-            if (arguments.Fresh && Directory.Exists(experimentFolder)) Directory.Delete(experimentFolder, recursive: true);
-            Directory.CreateDirectory(experimentFolder);
+            var source = arguments.Output is not null ? "--output" : input.Manifest.Output.Directory is not null ? "output.directory" : "run folder";
+            if (arguments.Fresh) DeleteForFresh(experimentFolder, source);
+            WritableFolder.Ensure(experimentFolder, source);
+            RunThreads.Apply(arguments.Threads);
         }
         catch (DistilleryException e)
         {
@@ -45,7 +52,9 @@ public static class RunCommand
             if (code != ExitCodes.Success) failed.Add(point.Point.Name);
         }
 
-        var table = new ResultsTable(PointRecord.Collect(experimentFolder));
+        var (finished, skipped) = PointRecord.Collect(experimentFolder);
+        foreach (var problem in skipped) Console.Error.WriteLine($"warning: results table: skipped {problem}");
+        var table = new ResultsTable(finished);
         table.Write(experimentFolder);
         Console.WriteLine(table.ToMarkdown());
         Console.WriteLine($"Results table: {Path.Combine(experimentFolder, "results.md")} (and results.csv)");
@@ -54,9 +63,23 @@ public static class RunCommand
         return ExitCodes.RunFailed;
     }
 
+    /// <summary>--fresh: the folder is deleted first; one that cannot be is an error before anything runs.</summary>
+    private static void DeleteForFresh(string folder, string source)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DistilleryException($"--fresh: {source} {folder} cannot be deleted: {e.Message}");
+        }
+    }
+
     /// <summary>
-    /// Runs one point into its folder: takes the folder's lock (waiting up to <paramref name="lockPatience"/> for a
-    /// process that holds it), and only then opens run.log, so two processes never write one log.
+    /// Runs one point into its folder: checks the folder can be written, takes its lock (waiting up to
+    /// <paramref name="lockPatience"/> for a process that holds it), and only then opens run.log, so two processes
+    /// never write one log.
     /// </summary>
     internal static async Task<int> RunPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose,
                                                 TimeSpan lockPatience, CancellationToken cancellation)
@@ -64,6 +87,7 @@ public static class RunCommand
         RunFolderLock folderLock;
         try
         {
+            WritableFolder.Ensure(folder.Path, "run folder");
             Directory.CreateDirectory(folder.Path);
             folderLock = RunFolderLock.Acquire(folder, lockPatience, cancellation,
                 waiting: () => Console.WriteLine($"Waiting for {folder.Path}: another distillery process runs in it (e.g. one finishing its step after its service died)"));
@@ -90,6 +114,7 @@ public static class RunCommand
         foreach (var problem in input.Catalog.Problems) logger.Warning("Plugin skipped: {Problem}", problem.ToString());
         logger.Information("Experiment {Name}{Point} → {Folder}", input.Manifest.Name,
             point.Point.Name.Length > 0 ? $" [{point.Point.Name}]" : "", folder.Path);
+        logger.Information("Threads: {Threads}", RunThreads.Describe());
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Services.AddSerilog(logger, dispose: false);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distillery.Host.Security;
 using Distillery.Host.Service;
 using Spectre.Console;
 
@@ -11,7 +12,9 @@ public static class StatusCommand
     {
         if (!Directory.Exists(queueFolder))
         {
-            Console.Error.WriteLine($"error: --queue: {queueFolder} does not exist");
+            Console.Error.WriteLine(File.Exists(queueFolder)
+                ? $"error: --queue: {queueFolder} is a file, not a queue folder"
+                : $"error: --queue: {queueFolder} does not exist");
             return ExitCodes.InvalidInput;
         }
         var items = new QueueStatus(queueFolder).Items();
@@ -24,12 +27,14 @@ public static class StatusCommand
             var progress = item.TotalSteps is { } total ? $"{item.Phase} {item.Step ?? 0}/{total} ({100.0 * (item.Step ?? 0) / Math.Max(1, total):F0}%)" : "";
             var figures = string.Join(", ", item.Metrics.Where(m => !m.Key.EndsWith("Count", StringComparison.Ordinal))
                 .Select(m => $"{m.Key} {m.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
-            table.AddRow(Markup.Escape(item.Id), item.State, item.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(progress),
-                item.Loss?.ToString("G4", CultureInfo.InvariantCulture) ?? "", Markup.Escape(figures), Markup.Escape(item.Owner ?? ""),
-                Markup.Escape(item.Reason?.Split('\n').LastOrDefault() ?? ""));
+            table.AddRow(Markup.Escape(PathNames.Printable(item.Id)), item.State, item.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(progress),
+                item.Loss?.ToString("G4", CultureInfo.InvariantCulture) ?? "", Markup.Escape(figures), Markup.Escape(PathNames.Printable(item.Owner ?? "")),
+                Markup.Escape(PathNames.Printable(item.Problem ?? item.Reason?.Split('\n').LastOrDefault() ?? "")));
         }
         console.Write(table);
         console.WriteLine(string.Join(", ", items.GroupBy(i => i.State).Select(g => $"{g.Count()} {g.Key}")));
+        foreach (var item in items.Where(i => i.Problem is not null))
+            Console.Error.WriteLine($"warning: {PathNames.Printable(item.Id)}: {PathNames.Printable(item.Problem!)}");
         return ExitCodes.Success;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Plugins;
 using Distillery.Host.Plugins;
+using Distillery.Host.Security;
 
 namespace Distillery.Host.Manifests;
 
@@ -79,6 +80,8 @@ public static partial class ExperimentPlanner
                 problems.Add($"{key}: unknown field; allowed: {string.Join(", ", TopLevelFields)}");
 
         var name = ReadString(json, "name", problems, required: true) ?? "experiment";
+        // The name becomes a folder (runs/<name>, task's <results>/<name>): it must not climb out of it.
+        if (PathNames.Check(name, "name") is { } badName) problems.Add(badName);
         var device = ReadString(json, "device", problems) ?? "cpu";
         if (!IsDevice(device)) problems.Add($"device: must be cpu, cuda or cuda:N, got \"{device}\"");
         var dtype = ReadString(json, "dtype", problems) ?? "float32";

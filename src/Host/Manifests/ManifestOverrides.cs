@@ -20,7 +20,8 @@ public static class ManifestOverrides
         var equals = assignment.IndexOf('=');
         if (equals <= 0) throw new DistilleryException($"--set {assignment}: expected path=value, e.g. algorithm.options.steps=10");
         var path = assignment[..equals].Trim();
-        var segments = path.Replace("[", ".").Replace("]", "").Split('.', StringSplitOptions.RemoveEmptyEntries);
+        var segments = Segments(path);
+        if (segments.Length == 0) throw new DistilleryException($"--set {assignment}: '{path}' names no field; expected path=value, e.g. algorithm.options.steps=10");
         var value = ParseValue(assignment[(equals + 1)..]);
 
         JsonNode current = manifest;
@@ -49,6 +50,16 @@ public static class ManifestOverrides
             }
         }
     }
+
+    /// <summary>True when <paramref name="path"/> names at least one field: <c>seed</c>, <c>algorithm.options.steps</c>, <c>evaluation[0].name</c>.</summary>
+    public static bool IsPath(string path)
+    {
+        var segments = Segments(path);
+        return segments.Length > 0 && segments.All(s => s.All(c => char.IsLetterOrDigit(c) || c is '_' or '-'));
+    }
+
+    private static string[] Segments(string path) =>
+        path.Replace("[", ".").Replace("]", "").Split('.', StringSplitOptions.RemoveEmptyEntries);
 
     private static JsonNode? ParseValue(string text)
     {

@@ -7,16 +7,46 @@ using YamlDotNet.RepresentationModel;
 
 namespace Distillery.Host.Manifests;
 
-/// <summary>Reads a manifest file, JSON (comments and trailing commas allowed) or YAML, into a JSON tree.</summary>
+/// <summary>
+/// Reads a manifest file, JSON (comments and trailing commas allowed) or YAML, into a JSON tree. Manifests may come
+/// from untrusted hands (a queue's inbox), so reading is bounded: a file over <see cref="MaxBytes"/> is refused before
+/// it is parsed, JSON nests at most 64 levels (System.Text.Json's default), and YAML at most
+/// <see cref="YamlBudget.MaxDepth"/> levels and <see cref="YamlBudget.MaxNodes"/> nodes with every alias expanded.
+/// </summary>
 public static class ManifestReader
 {
+    /// <summary>The largest manifest read: 1 MiB, far above any real one (the largest shipped is under 2 KB).</summary>
+    public const int MaxBytes = 1 << 20;
+
+    /// <summary>The manifest as a JSON object; <see cref="DistilleryException"/> naming the file and the problem otherwise.</summary>
     public static JsonObject Read(string path)
     {
+        if (Directory.Exists(path)) throw new DistilleryException($"{path}: is a folder, not a manifest file");
         if (!File.Exists(path)) throw new DistilleryException($"{path}: manifest file not found");
-        var text = File.ReadAllText(path);
+        var text = ReadBounded(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
         var root = extension is ".yaml" or ".yml" ? ParseYaml(text, path) : ParseJson(text, path);
         return root as JsonObject ?? throw new DistilleryException($"{path}: a manifest must be an object at the top level");
+    }
+
+    /// <summary>The file's text, refused before parsing when it holds more than <see cref="MaxBytes"/> bytes.</summary>
+    private static string ReadBounded(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Read at most one byte past the limit: the length a file reports can change while it is read.
+            var buffer = new byte[MaxBytes + 1];
+            var length = 0;
+            for (int read; length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0;) length += read;
+            if (length > MaxBytes)
+                throw new DistilleryException($"{path}: the manifest is larger than {MaxBytes / 1024} KiB, the most a manifest may hold; refused unread");
+            return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(buffer, 0, length).TrimStart('\uFEFF');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DistilleryException($"{path}: cannot be read: {e.Message}", e);
+        }
     }
 
     public static JsonNode? ParseJson(string text, string path)
@@ -38,7 +68,8 @@ public static class ManifestReader
         try
         {
             var stream = new YamlStream();
-            stream.Load(parser);
+            // Counted while parsing, so a "billion laughs" file is refused before any alias is expanded.
+            stream.Load(new YamlBudget(parser, path));
             return stream.Documents.Count == 0 ? new JsonObject() : ToJson(stream.Documents[0].RootNode);
         }
         catch (YamlException e)

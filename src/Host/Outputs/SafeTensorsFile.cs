@@ -59,7 +59,11 @@ public static class SafeTensorsFile
     public sealed record Contents(IReadOnlyDictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata);
 
     /// <summary>Reads a file written by any safetensors writer; throws <see cref="InvalidDataException"/> when it is damaged.</summary>
-    public static Contents Read(string path)
+    /// <param name="requireChecksum">
+    /// True for files only this host writes (checkpoints): one without the checksum entry cannot be verified and
+    /// counts as damaged. Files from other writers have none, so it is optional by default.
+    /// </param>
+    public static Contents Read(string path, bool requireChecksum = false)
     {
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < 8) throw new InvalidDataException("shorter than the 8-byte header length");
@@ -93,7 +97,10 @@ public static class SafeTensorsFile
             entries.Add((name, dtype, shape, bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)).ToArray()));
         }
 
-        if (metadata.Remove(ChecksumKey, out var expected) && expected != Checksum(entries, metadata))
+        var hasChecksum = metadata.Remove(ChecksumKey, out var expected);
+        if (!hasChecksum && requireChecksum)
+            throw new InvalidDataException($"no checksum ('{ChecksumKey}' in its metadata), so it cannot be verified");
+        if (hasChecksum && expected != Checksum(entries, metadata))
             throw new InvalidDataException("checksum mismatch: the data was changed or torn after it was written");
         var tensors = entries.ToDictionary(e => e.Name, e => FromBytes(e.Blob, e.DType, e.Shape));
         return new Contents(tensors, metadata);

@@ -27,7 +27,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var device = DeviceSelector.Resolve(manifest.Device);
         var dtype = DeviceSelector.DType(manifest.DType);
         PrepareFolder(plan, folder);
-        if (RunMetrics.TryRead(folder.Metrics) is { } finished)
+        if (FinishedMetrics(folder) is { } finished)
         {
             logger.LogInformation("{Folder} holds this experiment, already finished: nothing to do (--fresh starts over)", folder.Path);
             return finished;
@@ -71,6 +71,26 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         return metrics;
     }
 
+    /// <summary>The figures of a finished run in this folder; null when it has not finished, or when its metrics.json is damaged (then it is evaluated again).</summary>
+    private RunMetrics? FinishedMetrics(RunFolder folder)
+    {
+        try
+        {
+            return RunMetrics.TryRead(folder.Metrics);
+        }
+        catch (DataFormatException e)
+        {
+            logger.LogWarning("{Problem}; running again to rewrite it: {Start}", e.Message, StartingPoint(folder));
+            return null;
+        }
+    }
+
+    /// <summary>Where an unfinished run in this folder goes on from, for the log: its last checkpoint, or step 0 when it has none.</summary>
+    private static string StartingPoint(RunFolder folder) =>
+        CheckpointStore.Any(folder.Checkpoints)
+            ? "resuming from its last checkpoint"
+            : $"no checkpoint was found in {folder.Checkpoints}; starting from step 0";
+
     private void PrepareFolder(ExperimentPlan plan, RunFolder folder)
     {
         var resolved = plan.ToResolvedJson();
@@ -80,8 +100,13 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         {
             var held = File.ReadAllText(folder.ResolvedManifest);
             if (held == text)
-                logger.LogInformation("Run folder {Folder} holds this experiment: resuming from its last checkpoint", folder.Path);
-            else if (SameDistillation(JsonNode.Parse(held)!.AsObject(), resolved))
+            {
+                if (!File.Exists(folder.Metrics)) // a finished one says so in Run
+                    logger.LogInformation("Run folder {Folder} holds this experiment: {Start}", folder.Path, StartingPoint(folder));
+            }
+            else if (SameDistillation(JsonFile.ParseObject(held)
+                         ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder"),
+                     resolved))
                 StartReEvaluation(folder);
             else
                 throw new DistilleryException(
@@ -112,8 +137,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (File.Exists(folder.Metrics))
             File.Move(folder.Metrics, folder.PreviousMetrics, overwrite: true);
         logger.LogInformation(
-            "Run folder {Folder} holds this experiment with another evaluation: resuming from its last checkpoint and evaluating anew (earlier figures moved to {Previous})",
-            folder.Path, Path.GetFileName(folder.PreviousMetrics));
+            "Run folder {Folder} holds this experiment with another evaluation: {Start}, then evaluating anew (earlier figures moved to {Previous})",
+            folder.Path, StartingPoint(folder), Path.GetFileName(folder.PreviousMetrics));
     }
 
     private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)

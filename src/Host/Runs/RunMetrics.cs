@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
 using Distillery.Host.Outputs;
 
 namespace Distillery.Host.Runs;
@@ -20,17 +21,34 @@ public sealed record RunMetrics(
         ["peakMemoryBytes"] = PeakMemoryBytes,
     };
 
-    /// <summary>The metrics of a finished run, or null when the run has not finished.</summary>
-    public static RunMetrics? TryRead(string path)
-    {
-        if (!File.Exists(path)) return null;
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var evaluations = (json["evaluations"]?.AsObject() ?? []).ToDictionary(
-            e => e.Key,
-            e => (IReadOnlyDictionary<string, double>)(e.Value?.AsObject() ?? []).ToDictionary(f => f.Key, f => f.Value?.GetValue<double>() ?? double.NaN));
-        return new RunMetrics(evaluations, json["wallSeconds"]!.GetValue<double>(), json["peakMemoryBytes"]!.GetValue<long>(), json["supportSize"]!.GetValue<int>());
-    }
+    /// <summary>
+    /// The metrics of a finished run, or null when the run has not finished (no file). A damaged file (torn, edited,
+    /// a figure that is not a number) throws <see cref="DataFormatException"/> naming the file and the field.
+    /// </summary>
+    public static RunMetrics? TryRead(string path) => File.Exists(path) ? Read(path) : null;
 
+    /// <summary>The metrics in <paramref name="path"/>; <see cref="DataFormatException"/> when the file is damaged.</summary>
+    public static RunMetrics Read(string path)
+    {
+        var json = JsonFile.ReadObject(path);
+        T Required<T>(string field, T? value) where T : struct =>
+            value ?? throw new DataFormatException(path, $"damaged: '{field}' is missing or not a number");
+        if (json["evaluations"] is not JsonObject evaluationsJson)
+            throw new DataFormatException(path, "damaged: 'evaluations' is missing or not an object");
+        var evaluations = new Dictionary<string, IReadOnlyDictionary<string, double>>();
+        foreach (var (evaluator, figuresJson) in evaluationsJson)
+        {
+            if (figuresJson is not JsonObject figures)
+                throw new DataFormatException(path, $"damaged: 'evaluations.{evaluator}' is not an object");
+            // null stands for a non-finite figure (JSON has no NaN); anything else must be a number.
+            evaluations[evaluator] = figures.ToDictionary(f => f.Key, f => f.Value is null ? double.NaN
+                : JsonFile.Double(f.Value) ?? throw new DataFormatException(path, $"damaged: 'evaluations.{evaluator}.{f.Key}' is not a number"));
+        }
+        var supportSize = Required("supportSize", JsonFile.Long(json["supportSize"]));
+        return new RunMetrics(evaluations, Required("wallSeconds", JsonFile.Double(json["wallSeconds"])),
+            Required("peakMemoryBytes", JsonFile.Long(json["peakMemoryBytes"])),
+            supportSize is >= 0 and <= int.MaxValue ? (int)supportSize : throw new DataFormatException(path, "damaged: 'supportSize' is out of range"));
+    }
 
     /// <summary>Peak resident memory of this process (VmHWM on Linux), native libtorch allocations included.</summary>
     public static long PeakResidentBytes()

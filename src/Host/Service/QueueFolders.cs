@@ -19,9 +19,12 @@ public sealed class QueueFolders(string root)
     /// <summary>The services' own logs, one per process (<see cref="ServiceLog"/>).</summary>
     public string Logs => Path.Combine(Root, "logs");
 
+    /// <summary>Every sub-folder of the queue.</summary>
+    public IReadOnlyList<string> Folders => [Inbox, Running, Done, Failed, Runs, Logs];
+
     public void Create()
     {
-        foreach (var folder in new[] { Inbox, Running, Done, Failed, Runs, Logs }) Directory.CreateDirectory(folder);
+        foreach (var folder in Folders) Directory.CreateDirectory(folder);
     }
 
     public string RunFolder(string id) => Path.Combine(Runs, id);

@@ -8,11 +8,11 @@ namespace Distillery.Host.Service;
 /// <summary>Options of `distillery serve`.</summary>
 /// <param name="QueueFolder">The queue folder (inbox/, running/, done/, failed/, runs/, logs/).</param>
 /// <param name="Concurrency">Runs at once in this service.</param>
-/// <param name="PluginFolders">Extra plugin folders handed to every run.</param>
+/// <param name="Runs">What every child run gets: the service's plugin folders, its thread count, the manifest-plugins opt-in.</param>
 /// <param name="PollInterval">How often inbox/ and running/ are looked at when idle.</param>
 /// <param name="Retries">How many times a run that failed with exit 3 is run again from its last checkpoint.</param>
 /// <param name="Lease">How long a claim vouches for its item without renewal (renewed every third of it).</param>
-public sealed record QueueOptions(string QueueFolder, int Concurrency, IReadOnlyList<string> PluginFolders, TimeSpan PollInterval,
+public sealed record QueueOptions(string QueueFolder, int Concurrency, ChildRunOptions Runs, TimeSpan PollInterval,
                                   int Retries, TimeSpan Lease);
 
 /// <summary>
@@ -195,9 +195,11 @@ public sealed class QueueService(QueueOptions options, ILogger<QueueService> log
 
     private async Task<RunProcess.Outcome> RunAsync(string runningPath, string id, CancellationToken stop)
     {
+        // An entry that is not a regular file with a usable name is filed unread (trust boundary: README, "Who can do what").
+        if (InboxEntry.Refusal(runningPath) is { } refusal) return new RunProcess.Outcome(ExitCodes.InvalidInput, $"error: {refusal}");
         try
         {
-            return await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.PluginFolders, stop);
+            return await RunProcess.RunAsync(runningPath, _queue.RunFolder(id), options.Runs, stop);
         }
         catch (Exception e)
         {

@@ -1,8 +1,14 @@
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Host.Outputs;
+using Distillery.Host.Runs;
 
 namespace Distillery.Host.Service;
 
-/// <summary>Where one queue item stands, read from the queue folders and its run folder.</summary>
+/// <summary>
+/// Where one queue item stands, read from the queue folders and its run folder. <see cref="Problem"/> says which of
+/// its files is damaged and was skipped (e.g. a torn metrics.json), when one is; the other fields hold what could be read.
+/// </summary>
 /// <param name="Attempts">Attempts made so far, the one under way included (0 while queued).</param>
 /// <param name="Owner">For an item in running/: the service that holds it and its lease, or why it waits; else null.</param>
 public sealed record ItemStatus(
@@ -17,7 +23,8 @@ public sealed record ItemStatus(
     string? Reason,
     bool HasImageGrid,
     int Attempts,
-    string? Owner)
+    string? Owner,
+    string? Problem = null)
 {
     public JsonObject ToJson() => new()
     {
@@ -33,13 +40,15 @@ public sealed record ItemStatus(
         ["hasImageGrid"] = HasImageGrid,
         ["attempts"] = Attempts,
         ["owner"] = Owner,
+        ["problem"] = Problem,
     };
 }
 
 /// <summary>
 /// Reads the state of a queue without touching it: what `distillery status` prints and the status page shows.
 /// Progress comes from each run's progress.jsonl (the last start line and the last step), final figures from
-/// metrics.json.
+/// metrics.json. A damaged file (a garbage metrics.json, a corrupt progress line) does not stop the listing: the
+/// item is shown with what could be read and a problem naming the file.
 /// </summary>
 public sealed class QueueStatus(string queueFolder)
 {
@@ -68,9 +77,10 @@ public sealed class QueueStatus(string queueFolder)
     /// <summary>(step, loss) pairs of the run, thinned to at most <paramref name="points"/>.</summary>
     public IReadOnlyList<(long Step, double Loss)> LossCurve(string id, int points = 400)
     {
-        var curve = ProgressLines(id)
-            .Where(l => l["loss"] is JsonValue && l["step"] is JsonValue)
-            .Select(l => (l["step"]!.GetValue<long>(), l["loss"]!.GetValue<double>()))
+        var curve = ProgressLines(id, out _)
+            .Select(l => (Step: JsonFile.Long(l["step"]), Loss: JsonFile.Double(l["loss"])))
+            .Where(p => p.Step is not null && p.Loss is not null)
+            .Select(p => (p.Step!.Value, p.Loss!.Value))
             .GroupBy(p => p.Item1).Select(g => g.Last()) // a resumed run repeats steps after its checkpoint
             .ToList();
         var stride = Math.Max(1, curve.Count / points);
@@ -83,31 +93,42 @@ public sealed class QueueStatus(string queueFolder)
         long? step = null, total = null;
         double? loss = null;
         var metrics = new Dictionary<string, double>();
-        foreach (var line in ProgressLines(id))
+        var problems = new List<string>();
+        var lines = ProgressLines(id, out var damaged);
+        foreach (var line in lines)
         {
-            if (line["event"]?.GetValue<string>() == "start")
+            if (JsonFile.String(line["event"]) == "start")
             {
-                (phase, total, step) = (line["phase"]?.GetValue<string>(), line["totalSteps"]?.GetValue<long>(), line["firstStep"]?.GetValue<long>());
+                (phase, total, step) = (JsonFile.String(line["phase"]), JsonFile.Long(line["totalSteps"]), JsonFile.Long(line["firstStep"]));
                 continue;
             }
-            step = line["step"]?.GetValue<long>() ?? step;
-            if (line["loss"] is JsonValue l) loss = l.GetValue<double>();
+            step = JsonFile.Long(line["step"]) ?? step;
+            loss = JsonFile.Double(line["loss"]) ?? loss;
             if (line["metrics"] is JsonObject m)
-                foreach (var (key, value) in m) if (value is JsonValue v) metrics[key] = v.GetValue<double>();
+                foreach (var (key, value) in m) if (JsonFile.Double(value) is { } v) metrics[key] = v;
         }
+        if (damaged is not null) problems.Add(damaged);
 
         var metricsFile = Path.Combine(_queue.RunFolder(id), "metrics.json");
         if (File.Exists(metricsFile))
         {
-            metrics.Clear();
-            foreach (var (key, value) in Sweeps.ResultsTable.Figures(JsonNode.Parse(File.ReadAllText(metricsFile))!.AsObject()))
-                metrics[key] = value;
+            try
+            {
+                var figures = RunMetrics.Read(metricsFile).Evaluations
+                    .SelectMany(e => e.Value.Select(f => KeyValuePair.Create($"{e.Key}.{f.Key}", f.Value)));
+                metrics = figures.Where(f => double.IsFinite(f.Value)).ToDictionary();
+            }
+            catch (DataFormatException e)
+            {
+                problems.Add(e.Message + "; its figures are not shown");
+            }
         }
         var owner = state == "running" ? ItemOwner.Read(_queue.OwnerFile(id)) : null;
         var reasonFile = _queue.ReasonFile(id);
-        var reason = state == "failed" && File.Exists(reasonFile) ? File.ReadAllText(reasonFile).Trim() : null;
+        var reason = state == "failed" && File.Exists(reasonFile) ? ReadReason(reasonFile) : null;
         return new ItemStatus(id, state, updated, phase, step, total, loss, metrics, reason, ImageGrid(id) is not null,
-            Attempts(id, state, owner), state == "running" ? Describe(owner) : null);
+            Attempts(id, state, owner), state == "running" ? Describe(owner) : null,
+            problems.Count > 0 ? string.Join("; ", problems) : null);
     }
 
     /// <summary>
@@ -132,20 +153,37 @@ public sealed class QueueStatus(string queueFolder)
         return text;
     }
 
-    private IEnumerable<JsonObject> ProgressLines(string id)
+    /// <summary>The service's reason file, at most its first 64 KiB (it holds the run's error lines).</summary>
+    private static string ReadReason(string path)
     {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        var buffer = new char[64 * 1024];
+        return new string(buffer, 0, reader.ReadBlock(buffer)).Trim();
+    }
+
+    /// <summary>
+    /// The run's progress lines that parse as JSON objects. The last line may be half-written right now and is
+    /// skipped silently; any earlier bad line is damage, reported in <paramref name="damaged"/> with its number.
+    /// </summary>
+    private IEnumerable<JsonObject> ProgressLines(string id, out string? damaged)
+    {
+        damaged = null;
         var path = Path.Combine(_queue.RunFolder(id), "progress.jsonl");
-        if (!File.Exists(path)) yield break;
+        if (!File.Exists(path)) return [];
         string[] lines;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         using (var reader = new StreamReader(stream))
-            lines = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var text in lines)
+            lines = reader.ReadToEnd().Split('\n');
+        var parsed = new List<JsonObject>();
+        var bad = new List<int>();
+        for (var i = 0; i < lines.Length; i++)
         {
-            JsonObject? line = null;
-            try { line = JsonNode.Parse(text) as JsonObject; }
-            catch (System.Text.Json.JsonException) { } // a line being written right now
-            if (line is not null) yield return line;
+            if (lines[i].Length == 0) continue;
+            if (JsonFile.ParseObject(lines[i]) is { } line) parsed.Add(line);
+            else if (i < lines.Length - 1) bad.Add(i + 1); // the last piece has no newline yet: still being written
         }
+        if (bad.Count > 0)
+            damaged = $"{path}: line{(bad.Count > 1 ? "s" : "")} {string.Join(", ", bad.Take(5))}{(bad.Count > 5 ? ", …" : "")} damaged (not a JSON object); skipped";
+        return parsed;
     }
 }

@@ -6,14 +6,31 @@ namespace Distillery.Host.Service;
 
 /// <summary>
 /// The read-only status page and JSON API of `distillery serve --status-port N` (bound to 127.0.0.1 only):
-/// <c>/</c> the page, <c>/api/runs</c> every item, <c>/api/runs/{id}</c> one item with its loss curve,
-/// <c>/api/runs/{id}/grid.png</c> its image grid.
+/// <c>/</c> the page (with <c>/status.js</c> and <c>/status.css</c>), <c>/api/runs</c> every item,
+/// <c>/api/runs/{id}</c> one item with its loss curve, <c>/api/runs/{id}/grid.png</c> its image grid.
 /// </summary>
 public static class StatusEndpoints
 {
+    /// <summary>
+    /// Sent with every response. The page may run only its own script and load only its own images and data: even a
+    /// value that slipped into the DOM as HTML could not run script or reach another site. nosniff stops a browser
+    /// from reading the JSON API or a PNG as HTML.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
     public static void Map(WebApplication app, QueueStatus status)
     {
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers["Referrer-Policy"] = "no-referrer";
+            await next(context);
+        });
         app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/status.js", () => Results.Content(StatusPage.Script, "text/javascript; charset=utf-8"));
+        app.MapGet("/status.css", () => Results.Content(StatusPage.Style, "text/css; charset=utf-8"));
         app.MapGet("/api/runs", () => Results.Text(
             new JsonArray(status.Items().Select(i => (JsonNode)i.ToJson()).ToArray()).ToJsonString(), "application/json"));
         app.MapGet("/api/runs/{id}", (string id) =>

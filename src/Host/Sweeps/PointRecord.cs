@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Host.Outputs;
+using Distillery.Host.Runs;
 
 namespace Distillery.Host.Sweeps;
 
@@ -20,19 +23,34 @@ public static class PointRecord
         File.WriteAllText(Path.Combine(runFolder, FileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Every finished run (metrics.json present) in <paramref name="root"/> or its sub-folders, in numeric name order.</summary>
-    public static IReadOnlyList<PointResult> Collect(string root)
+    /// <summary>The finished runs found by <see cref="Collect"/>, and why each damaged one was skipped.</summary>
+    public sealed record Collection(IReadOnlyList<PointResult> Finished, IReadOnlyList<string> Skipped);
+
+    /// <summary>
+    /// Every finished run (metrics.json present) in <paramref name="root"/> or its sub-folders, in numeric name order.
+    /// A run whose metrics.json or point.json is damaged is skipped, with the file and the problem in
+    /// <see cref="Collection.Skipped"/>, so one bad folder does not hide the others.
+    /// </summary>
+    public static Collection Collect(string root)
     {
         var results = new List<PointResult>();
+        var skipped = new List<string>();
         var folders = new[] { root }.Concat(Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)).Order(NumericOrder.Instance);
         foreach (var folder in folders)
         {
             var metricsPath = Path.Combine(folder, "metrics.json");
             if (!File.Exists(metricsPath)) continue;
-            var metrics = JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject();
-            results.Add(new PointResult(Path.GetRelativePath(root, folder), Configuration(folder), metrics));
+            try
+            {
+                RunMetrics.Read(metricsPath); // checks every field the table reads
+                results.Add(new PointResult(Path.GetRelativePath(root, folder), Configuration(folder), JsonFile.ReadObject(metricsPath)));
+            }
+            catch (DataFormatException e)
+            {
+                skipped.Add(e.Message);
+            }
         }
-        return results;
+        return new Collection(results, skipped);
     }
 
     /// <summary>The experiment name and the swept values other than the seed.</summary>
@@ -45,8 +63,9 @@ public static class PointRecord
             configuration.Add(KeyValuePair.Create("experiment", Path.GetFileName(folder)));
             return configuration;
         }
-        var record = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        configuration.Add(KeyValuePair.Create("experiment", record["experiment"]?.GetValue<string>() ?? ""));
+        var record = JsonFile.ReadObject(path);
+        configuration.Add(KeyValuePair.Create("experiment", JsonFile.String(record["experiment"]) ?? ""));
+        if (record["values"] is not (null or JsonObject)) throw new DataFormatException(path, "damaged: 'values' is not an object");
         foreach (var (key, value) in record["values"]?.AsObject() ?? [])
             if (!SweepExpander.IsSeed(key))
                 configuration.Add(KeyValuePair.Create(key, SweepExpander.Display(value)));

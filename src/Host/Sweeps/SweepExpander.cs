@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 using Distillery.Host.Manifests;
+using Distillery.Host.Security;
 
 namespace Distillery.Host.Sweeps;
 
@@ -19,6 +20,12 @@ public static class SweepExpander
 {
     public const string SweepField = "sweep";
 
+    /// <summary>
+    /// The most points a sweep may expand to: a grid multiplies, so a small file could otherwise ask for more
+    /// points than memory holds (ten axes of ten values are 10^10).
+    /// </summary>
+    public const long MaxPoints = 10_000;
+
     public static bool IsSeed(string path) => path == "seed" || path.EndsWith(".seed", StringComparison.Ordinal);
 
     public static IReadOnlyList<SweepPoint> Expand(JsonObject manifest)
@@ -34,8 +41,13 @@ public static class SweepExpander
                 throw new DistilleryException($"sweep.{path}: expected a non-empty list of values, got {values?.ToJsonString() ?? "null"}");
             if (path == SweepField || path.StartsWith(SweepField + ".", StringComparison.Ordinal))
                 throw new DistilleryException($"sweep.{path}: a sweep cannot vary itself");
+            if (!ManifestOverrides.IsPath(path))
+                throw new DistilleryException($"sweep: key {PathNames.Quote(path)} is not a manifest path; write field names separated by dots, e.g. algorithm.options.steps");
             axes.Add((path, list.Select(v => v?.DeepClone()).ToArray()));
         }
+        var count = axes.Aggregate(1L, (product, axis) => product > MaxPoints ? product : product * axis.Values.Length);
+        if (count > MaxPoints)
+            throw new DistilleryException($"sweep: the grid has more than {MaxPoints:N0} points ({string.Join(" × ", axes.Select(a => a.Values.Length))}); split it into several manifests");
 
         var points = new List<SweepPoint>();
         foreach (var combination in Combinations(axes.Select(a => a.Values.Length).ToArray()))
@@ -44,7 +56,8 @@ public static class SweepExpander
             var pointManifest = (JsonObject)manifest.DeepClone();
             pointManifest.Remove(SweepField);
             ManifestOverrides.Apply(pointManifest, values.Select(v => $"{v.Key}={v.Value?.ToJsonString() ?? "null"}"));
-            points.Add(new SweepPoint(NameOf(values, axes.Select(a => a.Path).ToList()), values, pointManifest));
+            var name = PathNames.Require(NameOf(values, axes.Select(a => a.Path).ToList()), "sweep point");
+            points.Add(new SweepPoint(name, values, pointManifest));
         }
         return points;
     }

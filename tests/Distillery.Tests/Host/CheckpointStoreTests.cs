@@ -116,7 +116,9 @@ public sealed class CheckpointStoreTests : IDisposable
         File.WriteAllText(Path.Combine(Folder, "step-00000100.safetensors"), "junk");
 
         store.LoadLatest().Should().BeNull();
-        _logger.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning);
+        _logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).Should().SatisfyRespectively(
+            damaged => damaged.Should().Contain("step-00000100.safetensors is damaged"),
+            fallback => fallback.Should().Contain("No intact checkpoint").And.Contain("starting from step 0"));
     }
 
     [Fact]

@@ -81,6 +81,9 @@ internal sealed class QueueFixture : IDisposable
         return reader.ReadToEnd().Split('\n').Count(l => l.Contains("\"loss\""));
     }
 
+    /// <summary>The threads `serve --concurrency N` gives each run here: max(1, cores / N), as the README states.</summary>
+    public static int ThreadsPerRun(int concurrency) => Math.Max(1, Environment.ProcessorCount / concurrency);
+
     public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -8,7 +8,7 @@ namespace Distillery.Tests.Service;
 /// <summary>The status page as a user sees it: rendered by headless Chromium (apt-get install chromium).</summary>
 public sealed class StatusPageTests
 {
-    private const string Chromium = "/usr/bin/chromium";
+    internal const string Chromium = "/usr/bin/chromium";
 
     [Fact]
     public void The_status_page_shows_a_running_item_with_its_progress_loss_curve_and_image_grid()
@@ -43,7 +43,7 @@ public sealed class StatusPageTests
         png.Length.Should().BeGreaterThan(20_000, "a page with a table, a curve and an image grid is not blank");
     }
 
-    private static string RunChromium(string arguments)
+    internal static string RunChromium(string arguments)
     {
         using var userData = new ScratchFolder();
         var start = new ProcessStartInfo(Chromium,
