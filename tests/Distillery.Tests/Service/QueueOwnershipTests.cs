@@ -147,7 +147,7 @@ public sealed class QueueOwnershipTests : IDisposable
     public async Task The_service_stops_with_its_fault_recorded_when_the_queue_folder_cannot_be_used()
     {
         File.WriteAllText(_scratch.Combine("a-file"), "");
-        var options = new QueueOptions(_scratch.Combine("a-file", "queue"), 1, [], TimeSpan.FromMilliseconds(100), 2, Lease);
+        var options = new QueueOptions(_scratch.Combine("a-file", "queue"), 1, new ChildRunOptions([], 1, AllowManifestPlugins: false), TimeSpan.FromMilliseconds(100), 2, Lease);
         using var service = new QueueService(options, new LoggerAdapter<QueueService>(_logger));
         var serve = async () =>
         {
