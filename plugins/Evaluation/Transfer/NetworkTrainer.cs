@@ -43,10 +43,10 @@ public sealed class NetworkTrainer(TransferOptions options)
         return lastLoss;
     }
 
-    /// <summary>A diverged network's accuracy means nothing: stop with what to change rather than report it.</summary>
+    /// <summary>A diverged network's accuracy means nothing: stop the run (exit 3) with what to change rather than report it.</summary>
     private double Checked(double loss, int step) => double.IsFinite(loss)
         ? loss
-        : throw new DistilleryException(
+        : throw new NumericalFailureException(
             $"evaluator 'transfer': training diverged (loss {loss} at step {step}); lower its learningRate (now {options.ResolvedLearningRate()})");
 
     private optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
