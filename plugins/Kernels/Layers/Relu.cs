@@ -64,9 +64,9 @@ public sealed record Relu : IKernelLayer
     private static Tensor SafeSqrt(Tensor x)
     {
         using var zero = 0.0.ToScalar(); // held for the native calls (see HeldScalars)
-        using var positive = x.gt(zero);
-        using var safe = x.where(positive, HeldScalars.One);
+        using var notPositive = x.gt(zero).logical_not_(); // NaN counts as not positive, as before
+        using var safe = x.masked_fill(notPositive, HeldScalars.One); // masked entries get no gradient
         using var root = safe.sqrt();
-        return where(positive, root, zero);
+        return root.masked_fill(notPositive, zero);
     }
 }

@@ -33,7 +33,7 @@ public static class KernelRidge
         using var scope = NewDisposeScope();
         var n = kss.shape[0];
         FiniteCheck.Require(kss, step, $"the kernel matrix K_ss ({n}×{n}, {kss.dtype})",
-            "check the support images (a diverged distillation makes them huge) or run in float64 (\"dtype\": \"float64\")");
+            $"a diverged distillation makes the support images huge (lower its learning rate), or the images are not finite{OrFloat64(kss)}");
         var ridge = Ridge(kss, regularization);
         var regularized = kss.add(eye(n, dtype: kss.dtype, device: kss.device).mul(ridge), HeldScalars.One);
         var (factor, info) = linalg.cholesky_ex(regularized);
@@ -71,6 +71,10 @@ public static class KernelRidge
         return new NumericalFailureException(
             $"{step}: cannot solve with K_ss + λI ({n}×{n}, {kss.dtype}, λ = {lambda:G3} = {regularizationOption} {regularization:G3} × " +
             $"mean diagonal {meanDiagonal:G3}): the matrix {problem} in {kss.dtype}, as when support images repeat or nearly coincide; " +
-            $"raise {regularizationOption} (1e-6 is the usual default) or run in float64 (\"dtype\": \"float64\")");
+            $"raise {regularizationOption} (1e-6 is the usual default){OrFloat64(kss)}");
     }
+
+    /// <summary>The float64 advice, for a matrix that is not float64 already.</summary>
+    private static string OrFloat64(Tensor matrix) =>
+        matrix.dtype == ScalarType.Float64 ? "" : " or run in float64 (\"dtype\": \"float64\")";
 }
