@@ -6,6 +6,7 @@ using Distillery.Abstractions.Runs;
 using Distillery.Datasets;
 using Distillery.Kernels;
 using Distillery.Kip;
+using Distillery.Tests.Numerics;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -128,38 +129,11 @@ static KipRun RunKip(ImageSet train, int steps)
     return new KipRun(recorder.Losses, support.Images.DetachFromDisposeScope(), clock.Elapsed.TotalSeconds);
 }
 
-// Runs work while one thread forces collections (and waits for finalizers) without pause and `burners` threads spin.
+// Runs work under GcPressure (tests/Distillery.Tests/Numerics/GcPressure.cs, compiled in).
 static Outcome UnderPressure(int burners, Func<Outcome> work)
 {
-    using var stop = new CancellationTokenSource();
-    long collections = 0;
-    var threads = new List<Thread>
-    {
-        new(() =>
-        {
-            var random = new Random(1);
-            while (!stop.IsCancellationRequested)
-            {
-                for (var i = 0; i < 200; i++) GC.KeepAlive(new byte[random.Next(16, 4096)]);
-                GC.Collect(random.Next(3) == 0 ? 2 : 0);
-                GC.WaitForPendingFinalizers();
-                Interlocked.Increment(ref collections);
-            }
-        }) { IsBackground = true, Name = "gc-pressure" },
-    };
-    for (var i = 0; i < burners; i++)
-        threads.Add(new Thread(() => { var x = 1.0; while (!stop.IsCancellationRequested) x = Math.Sqrt(x + 1); GC.KeepAlive(x); })
-            { IsBackground = true, Name = $"burner-{i}" });
-    threads.ForEach(t => t.Start());
-    try
-    {
-        return work() with { Collections = Interlocked.Read(ref collections) };
-    }
-    finally
-    {
-        stop.Cancel();
-        threads.ForEach(t => t.Join());
-    }
+    using var pressure = new GcPressure(burners);
+    return work() with { Collections = pressure.Collections };
 }
 
 record Outcome(long Iterations, long Errors, long Wrong, string? FirstError, long Collections = 0)
