@@ -38,6 +38,22 @@ internal sealed class ScalarTemporaryScanner : IDisposable
         return offences;
     }
 
+    /// <summary>
+    /// True when the <c>forward</c> that a module of <paramref name="moduleType"/> runs (its own or the nearest base
+    /// class's) hands libtorch an unheld Scalar: the virtual call <c>module.call(x)</c> is not followed otherwise.
+    /// </summary>
+    public bool ForwardMakesTemporary(Type moduleType)
+    {
+        var assembly = _resolver.Resolve(AssemblyNameReference.Parse(moduleType.Assembly.FullName));
+        for (var type = assembly.MainModule.GetType(moduleType.FullName!.Split('`')[0] + (moduleType.IsGenericType ? "`" + moduleType.GetGenericArguments().Length : ""));
+             type is not null; type = type.BaseType?.Resolve())
+        {
+            var forward = type.Methods.Where(m => m.Name == "forward" && m.HasBody).ToList();
+            if (forward.Count > 0) return forward.Any(MakesTemporary);
+        }
+        throw new ArgumentException($"{moduleType} has no forward with a body");
+    }
+
     private IEnumerable<MethodReference> OffendingCalls(MethodDefinition method)
     {
         foreach (var instruction in method.Body.Instructions)
