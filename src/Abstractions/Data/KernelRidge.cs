@@ -33,7 +33,7 @@ public static class KernelRidge
         using var scope = NewDisposeScope();
         var n = kss.shape[0];
         FiniteCheck.Require(kss, step, $"the kernel matrix K_ss ({n}×{n}, {kss.dtype})",
-            $"a diverged distillation makes the support images huge (lower its learning rate), or the images are not finite{OrFloat64(kss)}");
+            $"the support images are not finite, or so large that their kernel overflows (a distillation that diverged: lower its learning rate){OrFloat64(kss)}");
         var ridge = Ridge(kss, regularization);
         var regularized = kss.add(eye(n, dtype: kss.dtype, device: kss.device).mul(ridge), HeldScalars.One);
         var (factor, info) = linalg.cholesky_ex(regularized);
