@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Runs;
 using Distillery.Datasets;
 using Distillery.Kernels;
@@ -58,7 +59,6 @@ static Outcome Arithmetic(TimeSpan budget, bool held)
     using var expected = x.mul(w.ToScalar()).add(b.ToScalar(), 1.0.ToScalar()); // temporaries here are harmless: no pressure yet
     using var wScalar = w.ToScalar();
     using var bScalar = b.ToScalar();
-    using var one = 1.0.ToScalar();
     var clock = Stopwatch.StartNew();
     long iterations = 0, errors = 0, wrong = 0;
     var messages = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -67,7 +67,7 @@ static Outcome Arithmetic(TimeSpan budget, bool held)
         using var scope = NewDisposeScope();
         try
         {
-            var y = held ? x.mul(wScalar).add(bScalar, one) : x * w + b;
+            var y = held ? x.mul(wScalar).add(bScalar, HeldScalars.One) : x * w + b;
             if (!y.eq(expected).all().item<bool>()) wrong++;
         }
         catch (ExternalException e)

@@ -64,7 +64,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
 
     /// <summary>
     /// The last update is followed by no loss that would show it blew up: check the kernel of the final support set
-    /// (images can stay finite yet so large that their kernel overflows).
+    /// (images can stay finite yet so large that their kernel overflows). Costs one K_ss, less than one step.
     /// </summary>
     private static void RequireFiniteKernel(IKernelFunction kernel, KipState state, KipOptions options)
     {
@@ -72,7 +72,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         using var noGrad = no_grad();
         var kss = kernel.Compute(state.Images, state.Images);
         FiniteCheck.Require(kss, $"KIP step {state.Step} (the last)", $"the kernel matrix K_ss of the final support set ({kss.shape[0]}×{kss.shape[1]}, {kss.dtype})",
-            $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(options)}");
+            () => $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(options)}");
     }
 
     /// <summary>What to change when KIP's numbers blow up.</summary>

@@ -66,6 +66,7 @@ public abstract class NetworkOptimizer : IDisposable
     public static double CosineAnnealed(double previous, int epoch, double totalSteps) =>
         epoch == 0 ? previous : (1 + Math.Cos(Math.PI * epoch / totalSteps)) / (1 + Math.Cos(Math.PI * (epoch - 1) / totalSteps)) * previous;
 
+    /// <summary>Frees the optimiser's state tensors (moments, momentum buffers); the parameters stay the network's.</summary>
     public abstract void Dispose();
 
     /// <summary>SGD with momentum μ (no dampening): b ← g on the first step, then b ← μb + g; θ ← θ − lr·b.</summary>
