@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using static TorchSharp.torch;
@@ -16,6 +17,8 @@ namespace Distillery.Evaluation;
 [ExportEvaluator("krr", Description = "Kernel ridge regression on the support set: test accuracy and loss.")]
 public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOptions>
 {
+    private const string Step = "evaluator 'krr'";
+
     public IReadOnlyDictionary<string, double> Evaluate(EvaluationContext evaluation, KernelRidgeEvaluatorOptions options)
     {
         var kernel = evaluation.Kernel
@@ -24,7 +27,8 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
         using var scope = NewDisposeScope();
         var support = evaluation.Support;
         var test = evaluation.Test;
-        var weights = KernelRidge.SolveWeights(kernel.Compute(support.Images, support.Images), support.Targets, options.Regularization);
+        var weights = KernelRidge.SolveWeights(kernel.Compute(support.Images, support.Images), support.Targets, options.Regularization,
+                                               Step, "the krr evaluator's options.regularization");
 
         long correct = 0;
         double squaredError = 0;
@@ -35,10 +39,17 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
             var length = Math.Min(options.BlockSize, test.Count - start);
             var images = test.Images.narrow(0, start, length).to(support.Images.dtype);
             var labels = test.Labels.narrow(0, start, length);
-            var predictions = kernel.Compute(images, support.Images).matmul(weights);
+            var kts = kernel.Compute(images, support.Images);
+            FiniteCheck.Require(kts, Step, $"the kernel matrix K_ts of test images {start}–{start + length - 1} against the support ({kts.dtype})",
+                () => $"the test images' largest magnitude is {FiniteCheck.LargestMagnitude(images):G3}, the support images' {FiniteCheck.LargestMagnitude(support.Images):G3}: " +
+                "check the preprocessing, or run in float64 (\"dtype\": \"float64\")");
+            var predictions = kts.matmul(weights);
+            FiniteCheck.Require(predictions, Step, $"the predictions for test images {start}–{start + length - 1}",
+                "the kernel ridge weights overflow: raise the krr evaluator's options.regularization or run in float64 (\"dtype\": \"float64\")");
             correct += predictions.argmax(1).eq(labels.to(predictions.device)).sum().item<long>();
             var expected = RegressionTargets.Encode(labels, test.ClassCount, predictions.dtype, predictions.device);
-            squaredError += (predictions - expected).square().sum().ToDouble();
+            var residuals = predictions.sub(expected);
+            squaredError += residuals.mul(residuals).sum().ToDouble();
         }
         return new Dictionary<string, double>
         {

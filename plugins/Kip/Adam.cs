@@ -1,3 +1,5 @@
+using Distillery.Abstractions.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kip;
@@ -18,11 +20,17 @@ public sealed class Adam(Tensor parameter, double learningRate) : IDisposable
     public void Update(Tensor gradient, long step)
     {
         using var noGrad = no_grad();
-        FirstMoment.mul_(Beta1).add_(gradient, alpha: 1 - Beta1);
-        SecondMoment.mul_(Beta2).addcmul_(gradient, gradient, value: 1 - Beta2);
-        var correctedRate = learningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
-        using var denominator = SecondMoment.sqrt().add_(Epsilon * Math.Sqrt(1 - Math.Pow(Beta2, step)));
-        Parameter.addcdiv_(FirstMoment, denominator, value: -correctedRate);
+        // Every Scalar is held for its native call (see HeldScalars).
+        using var beta1 = Beta1.ToScalar();
+        using var gain1 = (1 - Beta1).ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var gain2 = (1 - Beta2).ToScalar();
+        FirstMoment.mul_(beta1).add_(gradient, gain1);
+        SecondMoment.mul_(beta2).addcmul_(gradient, gradient, gain2);
+        using var stepSize = (-learningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step))).ToScalar();
+        using var epsilon = (Epsilon * Math.Sqrt(1 - Math.Pow(Beta2, step))).ToScalar();
+        using var denominator = SecondMoment.sqrt().add_(epsilon, HeldScalars.One);
+        Parameter.addcdiv_(FirstMoment, denominator, stepSize);
     }
 
     public void Restore(Tensor firstMoment, Tensor secondMoment)

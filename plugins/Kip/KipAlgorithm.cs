@@ -1,6 +1,7 @@
 using TorchSharp;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using Microsoft.Extensions.Logging;
@@ -41,9 +42,6 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
             }
 
             var loss = TrainStep(run, options, kernel, state, sampler, targetsPerClass, trainTargets);
-            if (!double.IsFinite(loss))
-                throw new InvalidOperationException(
-                    $"the KIP loss became {loss} at step {state.Step + 1}; try a smaller algorithm.options.learningRate or a larger regularization, or float64");
             state.Step++;
 
             IReadOnlyDictionary<string, double>? metrics = null;
@@ -59,9 +57,28 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         }
         state.SaveCheckpoint(run);
         (kernel as IRedrawableKernel)?.Redraw(null); // evaluate with the kernel's initial draw
+        RequireFiniteKernel(kernel, state, options);
         run.Logger.LogInformation("KIP finished {Steps} steps", options.Steps);
         return state.Snapshot();
     }
+
+    /// <summary>
+    /// The last update is followed by no loss that would show it blew up: check the kernel of the final support set
+    /// (images can stay finite yet so large that their kernel overflows). Costs one K_ss, less than one step.
+    /// </summary>
+    private static void RequireFiniteKernel(IKernelFunction kernel, KipState state, KipOptions options)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var kss = kernel.Compute(state.Images, state.Images);
+        FiniteCheck.Require(kss, $"KIP step {state.Step} (the last)", $"the kernel matrix K_ss of the final support set ({kss.shape[0]}×{kss.shape[1]}, {kss.dtype})",
+            () => $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(options)}");
+    }
+
+    /// <summary>What to change when KIP's numbers blow up.</summary>
+    private static string Advice(KipOptions options) =>
+        $"lower algorithm.options.learningRate (now {options.LearningRate:G3}), raise algorithm.options.regularization " +
+        $"(now {options.Regularization:G3}) or run in float64 (\"dtype\": \"float64\")";
 
     private static double TrainStep(DistillationContext run, KipOptions options, IKernelFunction kernel, KipState state,
                                     ClassBalancedSampler sampler, int targetsPerClass, Tensor trainTargets)
@@ -78,14 +95,23 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var targetImages = run.Train.Images.index_select(0, batch);
         var targetTargets = trainTargets.index_select(0, batch);
 
+        var step = $"KIP step {state.Step + 1}";
         var images = state.Images.detach().requires_grad_(true);
         var targets = options.LearnLabels ? state.Targets.detach().requires_grad_(true) : state.Targets;
-        var loss = KipLoss.Compute(kernel, images, targets, targetImages, targetTargets, options.Regularization);
+        var loss = KipLoss.Compute(kernel, images, targets, targetImages, targetTargets, options.Regularization, step);
+        var value = loss.ToDouble();
+        if (!double.IsFinite(value))
+            throw new NumericalFailureException($"{step}: the KIP loss became {value}; {Advice(options)}");
 
         var inputs = options.LearnLabels ? new[] { images, targets } : new[] { images };
         var gradients = autograd.grad([loss], inputs);
         state.ImageOptimizer.Update(gradients[0], state.Step + 1);
-        if (options.LearnLabels) state.TargetOptimizer!.Update(gradients[1], state.Step + 1);
-        return loss.ToDouble();
+        FiniteCheck.Require(state.Images, step, "the support images after the Adam update", Advice(options));
+        if (options.LearnLabels)
+        {
+            state.TargetOptimizer!.Update(gradients[1], state.Step + 1);
+            FiniteCheck.Require(state.Targets, step, "the support labels after the Adam update", Advice(options));
+        }
+        return value;
     }
 }

@@ -1,5 +1,6 @@
 using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Plugins;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kip;
@@ -10,13 +11,18 @@ namespace Distillery.Kip;
 /// </summary>
 public static class KipLoss
 {
+    /// <summary>The loss (a 0-dimensional tensor of the images' dtype, on their device) of one KIP step.</summary>
+    /// <param name="step">The step, for error messages: "KIP step 12".</param>
+    /// <exception cref="Distillery.Abstractions.NumericalFailureException">K_ss is not finite or K_ss + λI cannot be solved.</exception>
     public static Tensor Compute(IKernelFunction kernel, Tensor supportImages, Tensor supportTargets,
-                                 Tensor targetImages, Tensor targetTargets, double regularization)
+                                 Tensor targetImages, Tensor targetTargets, double regularization, string step = "KIP")
     {
         using var scope = NewDisposeScope();
         var kss = kernel.Compute(supportImages, supportImages);
         var kts = kernel.Compute(targetImages, supportImages);
-        var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization);
-        return (0.5 * (predictions - targetTargets).square().mean()).MoveToOuterDisposeScope();
+        var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization, step, "algorithm.options.regularization");
+        var residuals = predictions.sub(targetTargets);
+        using var half = 0.5.ToScalar(); // held for the native call (see HeldScalars)
+        return residuals.mul(residuals).mean().mul(half).MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using Microsoft.Extensions.Logging;
@@ -34,14 +35,18 @@ public sealed class LabelSolveAlgorithm : IDistillationAlgorithm<LabelSolveOptio
         return new SupportSet(supportImages, labels, support.Labels);
     }
 
-    /// <summary>The least-squares labels for <paramref name="supportImages"/> against every image of <paramref name="targets"/>.</summary>
+    /// <summary>
+    /// The least-squares labels [n, classes] (in the support images' dtype) for <paramref name="supportImages"/>
+    /// [n, C, H, W] against every image of <paramref name="targets"/>.
+    /// </summary>
+    /// <exception cref="NumericalFailureException">A kernel matrix or the labels are not finite, or K_ss + λI cannot be solved.</exception>
     public static Tensor SolveLabels(RunContext run, IKernelFunction kernel, Tensor supportImages, ImageSet targets, LabelSolveOptions options)
     {
+        const string step = "Label Solve", regularizationOption = "algorithm.options.regularization";
         using var scope = NewDisposeScope();
         var n = supportImages.shape[0];
         var classCount = targets.ClassCount;
         var kss = kernel.Compute(supportImages, supportImages).to(float64);
-        var regularized = kss + KernelRidge.Ridge(kss, options.Regularization) * eye(n, dtype: float64, device: kss.device);
 
         var gram = zeros(n, n, dtype: float64, device: run.Device);
         var projection = zeros(n, classCount, dtype: float64, device: run.Device);
@@ -54,13 +59,18 @@ public sealed class LabelSolveAlgorithm : IDistillationAlgorithm<LabelSolveOptio
             var images = targets.Images.narrow(0, start, length).to(supportImages.dtype);
             var encoded = RegressionTargets.Encode(targets.Labels.narrow(0, start, length), classCount, float64, run.Device);
             // A_block = K_ts (K_ss + λI)⁻¹, computed as a solve against K_tsᵀ (K_ss is symmetric).
-            var design = linalg.solve(regularized, kernel.Compute(images, supportImages).to(float64).t()).t();
-            gram.add_(design.t().matmul(design));
-            projection.add_(design.t().matmul(encoded));
+            var kts = kernel.Compute(images, supportImages).to(float64);
+            FiniteCheck.Require(kts, step, $"the kernel matrix K_ts of targets {start}–{start + length - 1} against the support",
+                "check the training images and the preprocessing");
+            var design = KernelRidge.SolveWeights(kss, kts.t(), options.Regularization, step, regularizationOption).t();
+            gram.add_(design.t().matmul(design), HeldScalars.One);
+            projection.add_(design.t().matmul(encoded), HeldScalars.One);
             run.Progress.Report(new ProgressUpdate(block + 1));
         }
-        var solution = linalg.lstsq(gram, projection).Solution;
-        return solution.to(supportImages.dtype).MoveToOuterDisposeScope();
+        var solution = linalg.lstsq(gram, projection).Solution.to(supportImages.dtype);
+        FiniteCheck.Require(solution, step, $"the solved labels ({n}×{classCount}, {solution.dtype})",
+            $"raise {regularizationOption} (now {options.Regularization:G3}) or run in float64 (\"dtype\": \"float64\")");
+        return solution.MoveToOuterDisposeScope();
     }
 
     private static ImageSet SampleTargets(DistillationContext run, ImageSet train, int count)

@@ -16,3 +16,11 @@ public sealed class DataFormatException(string path, string problem)
 {
     public string Path { get; } = path;
 }
+
+/// <summary>
+/// A run produced numbers it cannot use: a non-finite support set, kernel matrix, prediction or figure, or a linear
+/// system too singular to solve in its dtype. Not an input error: the run started and failed, so the host prints the
+/// message as one <c>error:</c> line (it names the phase or step, what failed and what to change), keeps the stack
+/// trace for run.log, writes no figure and exits with "run failed" (3).
+/// </summary>
+public sealed class NumericalFailureException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,10 +24,13 @@ public static class Herding
         for (var t = 0; t < count; t++)
         {
             // ‖(sum + x_i)/(t+1) − μ‖² for every candidate i; chosen ones are excluded.
-            var error = ((sum + points) / (t + 1) - target).square().sum(1).masked_fill(taken, double.PositiveInfinity);
+            using var chosenCount = (t + 1.0).ToScalar(); // every Scalar here is held for its native call (see HeldScalars)
+            using var infinity = double.PositiveInfinity.ToScalar();
+            var deviation = points.add(sum, HeldScalars.One).div(chosenCount).sub(target);
+            var error = deviation.mul(deviation).sum(1).masked_fill(taken, infinity);
             chosen[t] = error.argmin().item<long>();
             taken[chosen[t]] = true;
-            sum = sum + points[chosen[t]];
+            sum = sum.add(points[chosen[t]], HeldScalars.One);
         }
         return chosen;
     }

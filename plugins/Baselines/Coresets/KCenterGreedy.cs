@@ -28,6 +28,9 @@ public static class KCenterGreedy
         return chosen;
     }
 
-    private static Tensor SquaredDistances(Tensor points, long centre) =>
-        (points - points[centre]).square().sum(1);
+    private static Tensor SquaredDistances(Tensor points, long centre)
+    {
+        var differences = points.sub(points[centre]);
+        return differences.mul(differences).sum(1); // not square(): its hidden exponent Scalar is a temporary (see HeldScalars)
+    }
 }

@@ -1,5 +1,6 @@
 using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Datasets;
@@ -79,8 +80,9 @@ public static class CifarReader
         }
 
         using var scope = NewDisposeScope();
+        using var levels = 255f.ToScalar(); // held for the native call (see HeldScalars)
         var x = tensor(pixels, [keep, CifarLayout.Channels, CifarLayout.Height, CifarLayout.Width], ScalarType.Byte)
-            .to_type(ScalarType.Float32).div_(255f);
+            .to_type(ScalarType.Float32).div_(levels);
         var y = tensor(labels, [keep], ScalarType.Int64);
         return new ImageSet(x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope(), classNames);
     }

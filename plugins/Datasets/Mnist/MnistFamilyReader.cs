@@ -55,7 +55,8 @@ public static class MnistFamilyReader
 
         using var scope = NewDisposeScope();
         var bytes = tensor(pixels, [count, 1, height, width], ScalarType.Byte);
-        var x = bytes.to_type(ScalarType.Float32).div_(255f);
+        using var levels = 255f.ToScalar(); // held for the native call (see HeldScalars)
+        var x = bytes.to_type(ScalarType.Float32).div_(levels);
         var y = tensor(labelValues, [count], ScalarType.Int64);
         return new ImageSet(x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope(), classNames);
     }

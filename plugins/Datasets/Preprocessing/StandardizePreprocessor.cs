@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
@@ -20,7 +21,9 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
 
         using var scope = NewDisposeScope();
         var (mean, std) = PerChannelStatistics(trainImages);
-        std += options.Epsilon;
+        if (options.Epsilon == 0) RequireVariation(mean, std, trainImages.shape[0]);
+        using var epsilon = options.Epsilon.ToScalar(); // held for the native call (see HeldScalars)
+        std = std.add(epsilon, HeldScalars.One);
 
         var transform = new StandardizeTransform(
             mean.to(trainImages.dtype, trainImages.device),
@@ -28,6 +31,23 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
         run.Logger.LogInformation("standardize: per-channel mean {Mean}, std {Std}",
             Format(mean), Format(std));
         return transform;
+    }
+
+    /// <summary>
+    /// With epsilon 0, a channel that never varies (say the blue of grey scans stored as RGB with blue 0) would be
+    /// divided by 0 and become NaN everywhere: refuse it, naming the channel.
+    /// </summary>
+    private static void RequireVariation(Tensor mean, Tensor std, long imageCount)
+    {
+        var deviations = std.cpu().data<double>().ToArray();
+        var means = mean.cpu().data<double>().ToArray();
+        var constant = Enumerable.Range(0, deviations.Length).Where(c => deviations[c] == 0).ToList();
+        if (constant.Count == 0) return;
+        var which = string.Join(", ", constant.Select(c => $"channel {c} (every value {means[c]:G4})"));
+        throw new DistilleryException(
+            $"standardize: {which} of the {deviations.Length}-channel training images does not vary over the {imageCount} images, " +
+            "and options.epsilon is 0, so standardising would divide by zero and make it NaN; set the standardize options.epsilon > 0 " +
+            "(its default is 1e-8) or load fewer channels");
     }
 
     /// <summary>
@@ -39,12 +59,17 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
         const long chunk = 4096;
         long[] perChannel = [0, 2, 3];
         var count = (double)images.shape[0] * images.shape[2] * images.shape[3];
+        using var countScalar = count.ToScalar(); // every Scalar here is held for its native call (see HeldScalars)
         var sum = zeros(images.shape[1], dtype: ScalarType.Float64, device: images.device);
-        FittingImages.ForEachFloat64Chunk(images, chunk, part => sum.add_(part.sum(perChannel)));
-        var mean = sum / count;
+        FittingImages.ForEachFloat64Chunk(images, chunk, part => sum.add_(part.sum(perChannel), HeldScalars.One));
+        var mean = sum.div(countScalar);
         var squares = zeros_like(sum);
-        FittingImages.ForEachFloat64Chunk(images, chunk, part => squares.add_((part - mean.view(1, -1, 1, 1)).square().sum(perChannel)));
-        return (mean, (squares / count).sqrt());
+        FittingImages.ForEachFloat64Chunk(images, chunk, part =>
+        {
+            var deviations = part.sub(mean.view(1, -1, 1, 1));
+            squares.add_(deviations.mul(deviations).sum(perChannel), HeldScalars.One);
+        });
+        return (mean, squares.div(countScalar).sqrt());
     }
 
     private static string Format(Tensor values) =>
@@ -82,7 +107,7 @@ public sealed class StandardizeTransform : IImageTransform, IDisposable
     {
         using var scope = NewDisposeScope();
         var (mean, std) = Broadcast(images);
-        return (images * std + mean).MoveToOuterDisposeScope();
+        return images.mul(std).add(mean, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     private (Tensor Mean, Tensor Std) Broadcast(Tensor images)

@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
@@ -49,14 +50,17 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
         // At d = 3072 this is the slow step: about a minute on two CPU cores.
         run.Logger.LogInformation("zca: eigendecomposition of the covariance of {Features} features (float64)", d);
         var (eigenvalues, eigenvectors) = linalg.eigh(covariance);
-        eigenvalues = eigenvalues.clamp_min(0); // a PSD matrix; eigh may return tiny negative rounding errors
+        using var zero = 0.0.ToScalar(); // every Scalar here is held for its native call (see HeldScalars)
+        eigenvalues = eigenvalues.clamp_min(zero); // a PSD matrix; eigh may return tiny negative rounding errors
         var meanEigenvalue = eigenvalues.mean().item<double>();
         var ridge = options.Regularization * meanEigenvalue;
-        var regularised = eigenvalues + ridge;
+        using var ridgeScalar = ridge.ToScalar();
+        var regularised = eigenvalues.add(ridgeScalar, HeldScalars.One);
         var smallest = regularised.min().item<double>();
         if (!(smallest > 0))
             throw new DistilleryException(meanEigenvalue > 0
-                ? $"zca: the training covariance is singular (smallest eigenvalue {eigenvalues.min().item<double>():G3}) and regularization is {options.Regularization}; set preprocess zca options.regularization > 0"
+                ? $"zca: the training covariance is singular (smallest eigenvalue {eigenvalues.min().item<double>():G3}){ConstantChannels(covariance, trainImages.shape[1])} " +
+                  $"and regularization is {options.Regularization}; set preprocess zca options.regularization > 0"
                 : "zca: the training images do not vary (covariance is zero), there is nothing to whiten");
 
         var whitening = (eigenvectors * regularised.rsqrt()).matmul(eigenvectors.T);
@@ -69,12 +73,21 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
             [trainImages.shape[1], trainImages.shape[2], trainImages.shape[3]]);
     }
 
+    /// <summary>", naming channel 2 (every value 0)": the channels whose features never vary, a cause of a singular covariance.</summary>
+    private static string ConstantChannels(Tensor covariance, long channels)
+    {
+        var largestVariance = covariance.diagonal().view(channels, -1).amax([1L]).cpu().data<double>().ToArray();
+        var constant = Enumerable.Range(0, largestVariance.Length).Where(c => largestVariance[c] == 0).ToList();
+        return constant.Count == 0 ? "" : $": {string.Join(", ", constant.Select(c => $"channel {c}"))} of the training images never varies";
+    }
+
     /// <summary>Mean of the (layer-normed) training features, in float64.</summary>
     private static Tensor FeatureMean(Tensor flat, bool layerNorm)
     {
         var sum = zeros(flat.shape[1], dtype: ScalarType.Float64, device: flat.device);
-        ForEachChunk(flat, layerNorm, part => sum.add_(part.sum([0L])));
-        return sum / flat.shape[0];
+        ForEachChunk(flat, layerNorm, part => sum.add_(part.sum([0L]), HeldScalars.One));
+        using var count = ((double)flat.shape[0]).ToScalar(); // held for the native call (see HeldScalars)
+        return sum.div(count);
     }
 
     /// <summary>Population covariance Σ (x − μ)ᵀ(x − μ) / N, accumulated chunk by chunk in float64.</summary>
@@ -87,7 +100,8 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
             var centred = part - mean;
             sum.addmm_(centred.T, centred);
         });
-        return sum.div_(flat.shape[0]);
+        using var count = ((double)flat.shape[0]).ToScalar(); // held for the native call (see HeldScalars)
+        return sum.div_(count);
     }
 
     /// <summary>Runs <paramref name="accumulate"/> on float64 (layer-normed) copies of row chunks.</summary>

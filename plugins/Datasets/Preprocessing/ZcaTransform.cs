@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
 using TorchSharp;
@@ -51,7 +52,8 @@ public sealed class ZcaTransform : IImageTransform, IDisposable
     {
         var centred = flat - flat.mean([1L], keepdim: true);
         var norm = centred.norm(1, keepdim: true);
-        return centred / norm.clamp_min(1e-30);
+        using var tiny = 1e-30.ToScalar(); // held for the native call (see HeldScalars)
+        return centred / norm.clamp_min(tiny);
     }
 
     public Tensor Forward(Tensor images)
@@ -72,7 +74,7 @@ public sealed class ZcaTransform : IImageTransform, IDisposable
         var unwhitening = _unwhitening.to(images.dtype, images.device);
         var x = MapRows(flat, rows =>
         {
-            var unwhitened = rows.matmul(unwhitening).add_(mean);
+            var unwhitened = rows.matmul(unwhitening).add_(mean, HeldScalars.One);
             return LayerNormApplied ? RescaleToUnit(unwhitened) : unwhitened;
         });
         return x.reshape(images.shape).MoveToOuterDisposeScope();
@@ -83,8 +85,10 @@ public sealed class ZcaTransform : IImageTransform, IDisposable
     {
         var min = rows.amin([1L], keepdim: true);
         var range = rows.amax([1L], keepdim: true) - min;
-        var flat = range.eq(0);
-        return ((rows - min) / range.masked_fill(flat, 1)).masked_fill(flat, 0.5);
+        using var zero = 0.0.ToScalar(); // held for the native calls (see HeldScalars)
+        using var half = 0.5.ToScalar();
+        var flat = range.eq(zero);
+        return ((rows - min) / range.masked_fill(flat, HeldScalars.One)).masked_fill(flat, half);
     }
 
     private Tensor Flatten(Tensor images)

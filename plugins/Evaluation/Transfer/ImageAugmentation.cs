@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -19,7 +20,8 @@ public sealed class ImageAugmentation(int maxShift, bool flip, Generator generat
         var result = batch;
         if (flip)
         {
-            using var mirrored = rand(n, generator: generator).lt(0.5).to(batch.device).view(n, 1, 1, 1);
+            using var half = 0.5.ToScalar(); // every Scalar here is held for its native call (see HeldScalars)
+            using var mirrored = rand(n, generator: generator).lt(half).to(batch.device).view(n, 1, 1, 1);
             result = where(mirrored, result.flip(3), result);
         }
         if (maxShift > 0)
@@ -29,10 +31,13 @@ public sealed class ImageAugmentation(int maxShift, bool flip, Generator generat
             var top = randint(0, span, [n, 1], generator: generator).to(batch.device);
             var left = randint(0, span, [n, 1], generator: generator).to(batch.device);
             var padded = F.pad(result, [maxShift, maxShift, maxShift, maxShift]);
-            var rows = (top + arange(height, device: batch.device)).view(n, 1, height, 1)
-                .expand(n, batch.shape[1], height, padded.shape[3]);
-            var columns = (left + arange(width, device: batch.device)).view(n, 1, 1, width)
-                .expand(n, batch.shape[1], height, width);
+            using var zero = 0L.ToScalar();
+            using var heightScalar = height.ToScalar();
+            using var widthScalar = width.ToScalar();
+            var rows = top.add(arange(zero, heightScalar, HeldScalars.OneInteger, device: batch.device), HeldScalars.OneInteger)
+                .view(n, 1, height, 1).expand(n, batch.shape[1], height, padded.shape[3]);
+            var columns = left.add(arange(zero, widthScalar, HeldScalars.OneInteger, device: batch.device), HeldScalars.OneInteger)
+                .view(n, 1, 1, width).expand(n, batch.shape[1], height, width);
             result = padded.gather(2, rows).gather(3, columns);
         }
         return result;

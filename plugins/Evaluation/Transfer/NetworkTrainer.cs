@@ -19,8 +19,8 @@ public sealed class NetworkTrainer(TransferOptions options)
         using var grad = enable_grad();
         network.train();
         var inputs = images.detach();
-        using var optimizer = CreateOptimizer(network.parameters());
-        var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Steps, eta_min: 0);
+        using var optimizer = NetworkOptimizer.Create(options.Optimizer, network.parameters(), options.WeightDecay);
+        var learningRate = options.ResolvedLearningRate();
 
         var lastLoss = double.NaN;
         for (var step = 1; step <= options.Steps; step++)
@@ -29,11 +29,11 @@ public sealed class NetworkTrainer(TransferOptions options)
             using var scope = NewDisposeScope();
             var rows = order.Next();
             var batch = rows is null ? inputs : inputs.index_select(0, rows);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = objective.Compute(network.call(augmentation.Apply(batch)), rows);
             loss.backward();
-            optimizer.step();
-            schedule.step();
+            optimizer.Step(learningRate);
+            learningRate = NetworkOptimizer.CosineAnnealed(learningRate, step, options.Steps);
 
             var at = step;
             double Read() => Checked(loss.ToDouble(), at);
@@ -43,16 +43,9 @@ public sealed class NetworkTrainer(TransferOptions options)
         return lastLoss;
     }
 
-    /// <summary>A diverged network's accuracy means nothing: stop with what to change rather than report it.</summary>
+    /// <summary>A diverged network's accuracy means nothing: stop the run (exit 3) with what to change rather than report it.</summary>
     private double Checked(double loss, int step) => double.IsFinite(loss)
         ? loss
-        : throw new DistilleryException(
+        : throw new NumericalFailureException(
             $"evaluator 'transfer': training diverged (loss {loss} at step {step}); lower its learningRate (now {options.ResolvedLearningRate()})");
-
-    private optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters) => options.Optimizer switch
-    {
-        TransferOptimizer.Sgd => optim.SGD(parameters, options.ResolvedLearningRate(), momentum: 0.9, weight_decay: options.WeightDecay),
-        TransferOptimizer.Adam => optim.Adam(parameters, options.ResolvedLearningRate(), weight_decay: options.WeightDecay),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, null),
-    };
 }

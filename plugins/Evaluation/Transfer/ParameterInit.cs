@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,7 +27,7 @@ public static class ParameterInit
                     module.get_parameter("bias")?.uniform_(-bound, bound, generator);
                     break;
                 case InstanceNorm2d or GroupNorm:
-                    module.get_parameter("weight")?.fill_(1);
+                    module.get_parameter("weight")?.fill_(HeldScalars.One); // held for the native call (see HeldScalars)
                     module.get_parameter("bias")?.zero_();
                     break;
             }

@@ -1,4 +1,5 @@
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,6 +8,8 @@ namespace Distillery.Evaluation.Transfer;
 /// <summary>The fraction of a labelled set a trained network classifies correctly (argmax of its outputs).</summary>
 public static class TestAccuracy
 {
+    /// <summary>The accuracy (a fraction) of <paramref name="network"/> on <paramref name="test"/>, in batches of <paramref name="batchSize"/>.</summary>
+    /// <exception cref="NumericalFailureException">The network's outputs on some test images are not finite: an accuracy from them would mean nothing.</exception>
     public static double Measure(nn.Module<Tensor, Tensor> network, ImageSet test, int batchSize, Device device,
                                  ScalarType dtype, CancellationToken cancellation)
     {
@@ -20,7 +23,10 @@ public static class TestAccuracy
             var length = Math.Min(batchSize, test.Count - start);
             var images = test.Images.narrow(0, start, length).to(dtype, device);
             var labels = test.Labels.narrow(0, start, length).to(device);
-            correct += network.call(images).argmax(1).eq(labels).sum().item<long>();
+            var outputs = network.call(images);
+            FiniteCheck.Require(outputs, "evaluator 'transfer'", $"the trained network's outputs on test images {start}–{start + length - 1}",
+                () => $"the test images' largest magnitude is {FiniteCheck.LargestMagnitude(images):G3}: check the preprocessing, or lower the transfer learningRate");
+            correct += outputs.argmax(1).eq(labels).sum().item<long>();
         }
         return (double)correct / test.Count;
     }

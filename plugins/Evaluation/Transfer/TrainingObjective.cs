@@ -25,7 +25,11 @@ public sealed class TrainingObjective : IDisposable
     {
         var targets = rows is null ? _targets : _targets.index_select(0, rows);
         if (_loss == TransferLoss.Mse)
-            return 0.5 * (outputs - targets).square().sum(1).mean(); // ½‖f(x) − y‖², averaged over the batch
+        {
+            var residuals = outputs.sub(targets);
+            using var half = 0.5.ToScalar(); // held for the native call (see HeldScalars)
+            return residuals.mul(residuals).sum(1).mean().mul(half); // ½‖f(x) − y‖², averaged over the batch
+        }
         return targets.dim() == 1
             ? F.cross_entropy(outputs, targets)
             : -(targets * F.log_softmax(outputs, 1)).sum(1).mean();

@@ -1,3 +1,5 @@
+using Distillery.Abstractions.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kernels.Layers;
@@ -12,14 +14,14 @@ public sealed record Conv(int Size, double WeightStd, double BiasStd) : IKernelL
     {
         if (!input.IsSpatial)
             throw new InvalidOperationException("Conv needs a kernel state over pixel pairs (images), not a flat one.");
-        var weightVariance = WeightStd * WeightStd;
-        var biasVariance = BiasStd * BiasStd;
+        using var weightVariance = (WeightStd * WeightStd).ToScalar(); // held for the native calls (see HeldScalars)
+        using var biasVariance = (BiasStd * BiasStd).ToScalar();
         // Scaled in place (a fresh tensor whose scaling's backward needs no values) to avoid full-size temporaries.
-        Tensor Affine(Tensor covariance) => PixelPairs.Convolve(covariance, Size).mul_(weightVariance).add_(biasVariance);
+        Tensor Affine(Tensor covariance) => PixelPairs.Convolve(covariance, Size).mul_(weightVariance).add_(biasVariance, HeldScalars.One);
         var nngp = Affine(input.Nngp);
         return new KernelState(
             nngp,
-            PixelPairs.Convolve(input.Ntk, Size).mul_(weightVariance).add_(nngp),
+            PixelPairs.Convolve(input.Ntk, Size).mul_(weightVariance).add_(nngp, HeldScalars.One),
             Affine(input.Variance1),
             Affine(input.Variance2));
     }

@@ -1,3 +1,6 @@
+using Distillery.Abstractions.Numerics;
+using TorchSharp;
+
 namespace Distillery.Kernels.Layers;
 
 /// <summary>
@@ -10,13 +13,14 @@ public sealed record Dense(double WeightStd, double BiasStd) : IKernelLayer
     {
         if (input.IsSpatial)
             throw new InvalidOperationException("Dense needs a flat kernel state; add Flatten or GlobalAvgPool before it.");
-        var weightVariance = WeightStd * WeightStd;
-        var biasVariance = BiasStd * BiasStd;
-        var nngp = input.Nngp * weightVariance + biasVariance;
+        // Held for the native calls (see HeldScalars): the issue-13 "Unknown scalar type" came from here.
+        using var weightVariance = (WeightStd * WeightStd).ToScalar();
+        using var biasVariance = (BiasStd * BiasStd).ToScalar();
+        var nngp = input.Nngp.mul(weightVariance).add(biasVariance, HeldScalars.One);
         return new KernelState(
             nngp,
-            nngp + input.Ntk * weightVariance,
-            input.Variance1 * weightVariance + biasVariance,
-            input.Variance2 * weightVariance + biasVariance);
+            nngp.add(input.Ntk.mul(weightVariance), HeldScalars.One),
+            input.Variance1.mul(weightVariance).add(biasVariance, HeldScalars.One),
+            input.Variance2.mul(weightVariance).add(biasVariance, HeldScalars.One));
     }
 }

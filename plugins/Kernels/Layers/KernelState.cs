@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kernels.Layers;
@@ -24,13 +25,13 @@ public sealed record KernelState(Tensor Nngp, Tensor Ntk, Tensor Variance1, Tens
     {
         var flat1 = x1.flatten(1);
         var flat2 = x2.flatten(1);
-        var features = flat1.shape[1];
-        var nngp = flat1.matmul(flat2.t()) / features;
+        using var features = ((double)flat1.shape[1]).ToScalar(); // held for the native calls (see HeldScalars)
+        var nngp = flat1.matmul(flat2.t()).div(features);
         return new KernelState(
             nngp,
             zeros_like(nngp),
-            flat1.square().sum(1) / features,
-            flat2.square().sum(1) / features);
+            flat1.mul(flat1).sum(1).div(features),
+            flat2.mul(flat2).sum(1).div(features));
     }
 
     /// <summary>
@@ -41,13 +42,13 @@ public sealed record KernelState(Tensor Nngp, Tensor Ntk, Tensor Variance1, Tens
     {
         if (x1.dim() != 4 || x2.dim() != 4)
             throw new ArgumentException($"Pixel-pair kernels need images [n, C, H, W]; got [{string.Join(", ", x1.shape)}] and [{string.Join(", ", x2.shape)}].");
-        var channels = x1.shape[1];
-        var nngp = einsum("aihw,bijk->abhwjk", x1, x2) / channels;
+        using var channels = ((double)x1.shape[1]).ToScalar(); // held for the native calls (see HeldScalars)
+        var nngp = einsum("aihw,bijk->abhwjk", x1, x2).div(channels);
         return new KernelState(
             nngp,
             zeros_like(nngp),
-            einsum("aihw,aijk->ahwjk", x1, x1) / channels,
-            einsum("aihw,aijk->ahwjk", x2, x2) / channels);
+            einsum("aihw,aijk->ahwjk", x1, x1).div(channels),
+            einsum("aihw,aijk->ahwjk", x2, x2).div(channels));
     }
 
     /// <summary>

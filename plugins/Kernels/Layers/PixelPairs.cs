@@ -1,3 +1,5 @@
+using Distillery.Abstractions.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kernels.Layers;
@@ -63,9 +65,10 @@ internal static class PixelPairs
         for (var i = 0; i < size; i++)
         {
             var shifted = padded.narrow(dims + axis, i, length).narrow(dims + partnerAxis, i, length);
-            sum = sum is null ? shifted.clone() : sum.add_(shifted);
+            sum = sum is null ? shifted.clone() : sum.add_(shifted, HeldScalars.One);
         }
-        return sum!.div_(size).MoveToOuterDisposeScope(); // in place: a sum's backward needs none of its values
+        using var count = ((double)size).ToScalar(); // held for the native call (see HeldScalars)
+        return sum!.div_(count).MoveToOuterDisposeScope(); // in place: a sum's backward needs none of its values
     }
 
     private static (long Height, long Width) Size(Tensor covariance) => (covariance.shape[^4], covariance.shape[^3]);

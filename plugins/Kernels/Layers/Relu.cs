@@ -1,3 +1,5 @@
+using Distillery.Abstractions.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Kernels.Layers;
@@ -17,7 +19,8 @@ public sealed record Relu : IKernelLayer
     private static KernelState ApplyFlat(KernelState input)
     {
         var (nngp, complement) = ArcCosine(input.Nngp, input.Variance1.unsqueeze(1), input.Variance2.unsqueeze(0));
-        return new KernelState(nngp, input.Ntk * complement, input.Variance1 / 2, input.Variance2 / 2);
+        using var two = 2.0.ToScalar(); // held for the native calls (see HeldScalars)
+        return new KernelState(nngp, input.Ntk * complement, input.Variance1.div(two), input.Variance2.div(two));
     }
 
     private static KernelState ApplySpatial(KernelState input)
@@ -46,21 +49,24 @@ public sealed record Relu : IKernelLayer
     {
         using var scope = NewDisposeScope();
         Tensor sine;
+        using var pi = Math.PI.ToScalar(); // held for the native calls (see HeldScalars)
+        using var twoPi = (2 * Math.PI).ToScalar();
         using (var gap = q1 * q2)
-        using (var square = nngp.square())
+        using (var square = nngp.mul(nngp))
             sine = SafeSqrt(gap.sub_(square));
-        var complement = atan2(sine, nngp).neg_().add_(Math.PI).div_(2 * Math.PI); // atan2's backward needs its inputs only
+        var complement = atan2(sine, nngp).neg_().add_(pi, HeldScalars.One).div_(twoPi); // atan2's backward needs its inputs only
         var result = complement * nngp;
-        using (var scaledSine = sine / (2 * Math.PI)) result.add_(scaledSine);
+        using (var scaledSine = sine.div(twoPi)) result.add_(scaledSine, HeldScalars.One);
         return (result.MoveToOuterDisposeScope(), complement.MoveToOuterDisposeScope());
     }
 
     /// <summary>√max(x, 0) with a zero (not infinite) gradient where x ≤ 0.</summary>
     private static Tensor SafeSqrt(Tensor x)
     {
-        using var positive = x > 0;
-        using var safe = x.where(positive, 1);
+        using var zero = 0.0.ToScalar(); // held for the native calls (see HeldScalars)
+        using var notPositive = x.gt(zero).logical_not_(); // NaN counts as not positive, as before
+        using var safe = x.masked_fill(notPositive, HeldScalars.One); // masked entries get no gradient
         using var root = safe.sqrt();
-        return where(positive, root, 0);
+        return root.masked_fill(notPositive, zero);
     }
 }

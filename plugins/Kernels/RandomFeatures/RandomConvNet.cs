@@ -57,7 +57,8 @@ internal sealed class RandomConvNet : IDisposable
     private static Tensor Normal(long[] shape, double std, Generator generator, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
-        var drawn = randn(shape, dtype: dtype, device: CPU, generator: generator).mul_(std).to(device);
+        using var scale = std.ToScalar(); // held for the native call (see HeldScalars)
+        var drawn = randn(shape, dtype: dtype, device: CPU, generator: generator).mul_(scale).to(device);
         // Detached from every dispose scope: the networks outlive the KIP step whose scope drew them.
         return drawn.DetachFromDisposeScope();
     }

@@ -55,8 +55,8 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         using var scope = NewDisposeScope();
         var perNetwork = networks.Select(network => network.Features(images)).ToArray();
         var featuresPerNetwork = perNetwork[0].shape[1];
-        var scale = options.WStd / Math.Sqrt(networks.Length * (double)featuresPerNetwork);
-        return (cat(perNetwork, 1) * scale).MoveToOuterDisposeScope();
+        using var scale = (options.WStd / Math.Sqrt(networks.Length * (double)featuresPerNetwork)).ToScalar(); // held (see HeldScalars)
+        return cat(perNetwork, 1).mul(scale).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,8 +57,8 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
         using var scope = NewDisposeScope();
         var networks = Networks(x1);
         var features2 = networks.Features(x2);
-        var bias = options.BStd * options.BStd;
-        if (ReferenceEquals(x1, x2)) return (features2.matmul(features2.t()) + bias).MoveToOuterDisposeScope();
+        using var bias = (options.BStd * options.BStd).ToScalar(); // held for the native calls (see HeldScalars)
+        if (ReferenceEquals(x1, x2)) return features2.matmul(features2.t()).add(bias, HeldScalars.One).MoveToOuterDisposeScope();
 
         var rows = new List<Tensor>();
         for (long start = 0; start < x1.shape[0]; start += options.BlockSize)
@@ -65,7 +66,7 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
             var block = x1.narrow(0, start, Math.Min(options.BlockSize, x1.shape[0] - start));
             rows.Add(networks.Features(block).matmul(features2.t()));
         }
-        return ((rows.Count == 1 ? rows[0] : cat(rows, 0)) + bias).MoveToOuterDisposeScope();
+        return (rows.Count == 1 ? rows[0] : cat(rows, 0)).add(bias, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The current draw's networks for these images' channels, dtype and device (drawn on first use).</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Abstractions.Data;
@@ -17,6 +18,7 @@ public static class RegressionTargets
     public static Tensor Encode(Tensor classes, int classCount, ScalarType dtype, Device device)
     {
         using var oneHot = nn.functional.one_hot(classes.to(device), classCount);
-        return oneHot.to(dtype) - 1.0 / classCount;
+        using var shift = (1.0 / classCount).ToScalar(); // held for the native call (see HeldScalars)
+        return oneHot.to(dtype).sub(shift);
     }
 }

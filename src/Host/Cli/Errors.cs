@@ -13,10 +13,22 @@ public static class Errors
         return ExitCodes.InvalidInput;
     }
 
+    /// <summary>
+    /// One <c>error:</c> line: a <see cref="NumericalFailureException"/>'s own message (it already says where, what
+    /// and what to change), else the exception's type and the first line of its message — libtorch appends a C++
+    /// backtrace to its messages, which belongs in run.log (and --verbose), not on the console.
+    /// </summary>
     public static int RunFailed(Exception error, bool verbose)
     {
-        Console.Error.WriteLine($"error: the run failed: {error.GetType().Name}: {error.Message}");
+        Console.Error.WriteLine($"error: {Describe(error)}");
         Console.Error.WriteLine(verbose ? error.ToString() : "(details in run.log in the run folder, or rerun with --verbose)");
         return ExitCodes.RunFailed;
+    }
+
+    /// <summary>The text after <c>error: </c> for a failed run (one line).</summary>
+    public static string Describe(Exception error)
+    {
+        var firstLine = error.Message.Split('\n', 2)[0].TrimEnd();
+        return error is NumericalFailureException ? firstLine : $"the run failed: {error.GetType().Name}: {firstLine}";
     }
 }

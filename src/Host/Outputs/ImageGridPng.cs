@@ -1,4 +1,6 @@
+using Distillery.Abstractions.Numerics;
 using StbImageWriteSharp;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distillery.Host.Outputs;
@@ -14,7 +16,9 @@ public static class ImageGridPng
 
     public static void Write(string path, Tensor images, Tensor classes, int classCount)
     {
-        using var pixels = images.detach().cpu().to(float32).clamp(0, 1).mul(255).round().to(ScalarType.Byte);
+        using var zero = 0.0.ToScalar(); // held for the native calls (see HeldScalars)
+        using var levels = 255.0.ToScalar();
+        using var pixels = images.detach().cpu().to(float32).clamp(zero, HeldScalars.One).mul(levels).round().to(ScalarType.Byte);
         var labels = classes.cpu().data<long>().ToArray();
         var (count, channels, height, width) = ((int)pixels.shape[0], (int)pixels.shape[1], (int)pixels.shape[2], (int)pixels.shape[3]);
         var scale = Math.Max(1, 64 / Math.Max(height, width));

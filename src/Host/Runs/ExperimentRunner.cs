@@ -47,18 +47,21 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         {
             using var noGrad = no_grad();
             var context = baseContext.ForEvaluation(support, data.Test, kernel, final);
-            return evaluators.ToDictionary(e => e.Choice.Plugin.Name, e => e.Plugin.Evaluate(context, e.Choice.Options));
+            return evaluators.ToDictionary(e => e.Choice.Plugin.Name,
+                e => ResultGuards.RequireFiniteFigures(e.Choice.Plugin.Name, e.Plugin.Evaluate(context, e.Choice.Options)));
         }
 
         logger.LogInformation("Distilling with {Algorithm}", plan.Algorithm.Plugin.Name);
         IReadOnlyDictionary<string, double> EvaluateDuringTraining(SupportSet support)
         {
+            ResultGuards.RequireFiniteSupport(plan.Algorithm.Plugin.Name, support);
             WritePreview(folder, support, data); // what the status page shows while a run goes on
             recorder.PreviewWritten(folder.Preview);
             return EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary();
         }
         var distillation = baseContext.ForDistillation(data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
         var supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+        ResultGuards.RequireFiniteSupport(plan.Algorithm.Plugin.Name, supportSet);
         recorder.DistillationFinished();
 
         logger.LogInformation("Evaluating {Count} distilled images", supportSet.Count);
@@ -155,6 +158,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
 
         var train = splits.Train.Images.to(context.DType);
         var test = splits.Test.Images.to(context.DType);
+        ResultGuards.RequireFiniteImages($"dataset '{plan.Dataset.Plugin.Name}'", "loaded", train, test, "the dataset's files or its loader produce NaN or infinite pixels");
         var transforms = new List<IImageTransform>();
         var state = new Dictionary<string, Tensor>();
         foreach (var (choice, index) in plan.Preprocess.Select((c, i) => (c, i)))
@@ -162,6 +166,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             // Fitted on the training images only, then applied to test exactly as to train.
             var transform = choice.Create<IPreprocessor>().Fit(context, train, choice.Options);
             (train, test) = (transform.Forward(train), transform.Forward(test));
+            ResultGuards.RequireFiniteImages($"preprocess[{index}] '{choice.Plugin.Name}'", "preprocessed", train, test,
+                "check its options (a zero epsilon or regularization divides by zero) and the images it was fitted on");
             transforms.Add(transform);
             foreach (var (name, tensor) in transform.State) state[$"{index}.{choice.Plugin.Name}.{name}"] = tensor;
         }

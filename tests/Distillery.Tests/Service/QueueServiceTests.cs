@@ -35,7 +35,7 @@ public sealed class QueueServiceTests
         // Not a manifest mistake: the plugin itself throws mid-run (its loss diverges), and only that item fails.
         yield return ("plugin-throws", With(m => m["algorithm"] = new JsonObject { ["name"] = "kip", ["options"] = new JsonObject
             { ["imagesPerClass"] = 1, ["steps"] = 5, ["learningRate"] = 1e30, ["targetBatchSize"] = 100, ["evaluationInterval"] = 0 } }).ToJsonString(),
-            "the run failed (exit 3):\nerror: the run failed: InvalidOperationException: the KIP loss became NaN");
+            "the run failed (exit 3):\nerror: KIP step 2: the kernel matrix K_ss (10×10, Float32) became non-finite");
     }
 
     [Fact]
