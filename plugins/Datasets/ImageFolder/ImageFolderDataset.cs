@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Distillery.Datasets;
 
 /// <summary>Any labelled image collection laid out as one sub-folder per class (ImageNet / torchvision ImageFolder style).</summary>
-[ExportDataset("image-folder", Description = "PNG/JPEG images in train/<class>/ and test/<class>/ folders, resized (shorter side, area averaging) and centre-cropped to size x size.")]
+[ExportDataset("image-folder", Description = "PNG/JPEG images in train/<class>/ and test/<class>/ folders, resized (shorter side, area averaging) and centre-cropped to size x size; EXIF orientation applied, 16-bit PNGs reduced to 8 bits; cut or damaged files (strict PNG and JPEG checks) follow onBadFile.")]
 public sealed class ImageFolderDataset : IDatasetLoader<ImageFolderOptions>
 {
     public DatasetSplits Load(RunContext run, ImageFolderOptions options)
