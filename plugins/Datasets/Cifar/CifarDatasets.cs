@@ -11,16 +11,20 @@ internal static class CifarLoader
 {
     public static DatasetSplits Load(RunContext run, string name, CifarLayout layout, CifarFolderOptions options)
     {
-        if (string.IsNullOrWhiteSpace(options.Path))
-            throw new DistilleryException(
-                $"dataset '{name}': set dataset.options.path to the folder holding the {layout.DisplayName} binary files ({layout.Listing})");
-
-        var folder = CifarReader.ResolveFolder(options.Path, layout);
+        var folder = Folder(name, layout, options);
         var (train, test) = CifarReader.Read(folder, layout, options.TrainLimit, options.TestLimit);
         run.Logger.LogInformation("Loaded {Dataset} from {Folder}: {Train} train and {Test} test images of 32x32 RGB, {Classes} classes ({Kind}s)",
             layout.DisplayName, folder, train.Count, test.Count, train.ClassCount, layout.LabelKind);
         return new DatasetSplits($"{layout.DisplayName} ({layout.LabelKind}s) from {folder}", train, test);
     }
+
+    public static void Check(string name, CifarLayout layout, CifarFolderOptions options) =>
+        CifarReader.Check(Folder(name, layout, options), layout);
+
+    private static string Folder(string name, CifarLayout layout, CifarFolderOptions options) => string.IsNullOrWhiteSpace(options.Path)
+        ? throw new DistilleryException(
+            $"dataset '{name}': set dataset.options.path to the folder holding the {layout.DisplayName} binary files ({layout.Listing})")
+        : CifarReader.ResolveFolder(options.Path, layout);
 }
 
 [ExportDataset("cifar10", Description = "CIFAR-10 (50k/10k 32x32 colour images, 10 classes) from a folder in the published binary format.")]
@@ -28,6 +32,8 @@ public sealed class Cifar10Dataset : IDatasetLoader<Cifar10Options>
 {
     public DatasetSplits Load(RunContext run, Cifar10Options options) =>
         CifarLoader.Load(run, "cifar10", CifarLayout.Cifar10, options);
+
+    public void Check(Cifar10Options options) => CifarLoader.Check("cifar10", CifarLayout.Cifar10, options);
 }
 
 [ExportDataset("cifar100", Description = "CIFAR-100 (50k/10k 32x32 colour images, 100 fine or 20 coarse classes) from a folder in the published binary format.")]
@@ -35,4 +41,6 @@ public sealed class Cifar100Dataset : IDatasetLoader<Cifar100Options>
 {
     public DatasetSplits Load(RunContext run, Cifar100Options options) =>
         CifarLoader.Load(run, "cifar100", CifarLayout.Cifar100(options.Labels), options);
+
+    public void Check(Cifar100Options options) => CifarLoader.Check("cifar100", CifarLayout.Cifar100(options.Labels), options);
 }

@@ -28,14 +28,23 @@ public static class CifarReader
     /// <param name="testLimit">Keep only the first N test images (0 = all).</param>
     public static (ImageSet Train, ImageSet Test) Read(string folder, CifarLayout layout, int trainLimit = 0, int testLimit = 0)
     {
+        var files = Check(folder, layout);
+        return (ReadSplit(files.Train, files.TrainCounts, layout, files.ClassNames, trainLimit),
+                ReadSplit(files.Test, files.TestCounts, layout, files.ClassNames, testLimit));
+    }
+
+    /// <summary>The folder's files, checked without reading the records: class names, and every file present and holding whole records.</summary>
+    public static CifarFiles Check(string folder, CifarLayout layout)
+    {
         var classNames = ReadClassNames(Path.Combine(folder, layout.ClassNamesFile), layout);
         var trainFiles = layout.TrainFiles.Select(f => Path.Combine(folder, f)).ToList();
         var testFiles = layout.TestFiles.Select(f => Path.Combine(folder, f)).ToList();
-        var trainCounts = trainFiles.Select(f => CountRecords(f, layout)).ToList();
-        var testCounts = testFiles.Select(f => CountRecords(f, layout)).ToList();
-        return (ReadSplit(trainFiles, trainCounts, layout, classNames, trainLimit),
-                ReadSplit(testFiles, testCounts, layout, classNames, testLimit));
+        return new CifarFiles(classNames, trainFiles, [.. trainFiles.Select(f => CountRecords(f, layout))],
+            testFiles, [.. testFiles.Select(f => CountRecords(f, layout))]);
     }
+
+    /// <summary>A checked CIFAR folder: class names, and the record files of each split with their record counts.</summary>
+    public sealed record CifarFiles(IReadOnlyList<string> ClassNames, List<string> Train, List<int> TrainCounts, List<string> Test, List<int> TestCounts);
 
     /// <summary>Class names, one per line; blank lines (the published files end with some) are ignored.</summary>
     public static IReadOnlyList<string> ReadClassNames(string path, CifarLayout layout)

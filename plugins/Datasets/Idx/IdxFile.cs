@@ -45,10 +45,34 @@ public static class IdxFile
     /// <summary>Reads the file at <paramref name="path"/>, which must carry <paramref name="expectedMagic"/>.</summary>
     public static IdxArray ReadFile(string path, int expectedMagic)
     {
-        FileStream stream;
+        using var stream = OpenFile(path);
+        return Read(stream, path, expectedMagic);
+    }
+
+    /// <summary>
+    /// A cheap check of the file at <paramref name="path"/> without reading its data: it opens, its header parses
+    /// with <paramref name="expectedMagic"/>, and a raw file's length is exactly what the header describes (a gzip
+    /// file's length is only known once decompressed). Returns the array with its dimensions and no data.
+    /// </summary>
+    public static IdxArray CheckFile(string path, int expectedMagic)
+    {
+        using var stream = OpenFile(path);
+        return Parse(stream, path, expectedMagic, readData: false);
+    }
+
+    /// <summary>Like <see cref="CheckFile"/>, for a stream (raw or gzip) named <paramref name="displayName"/> in messages.</summary>
+    public static IdxArray CheckHeader(Stream stream, string displayName, int expectedMagic) =>
+        Parse(stream, displayName, expectedMagic, readData: false);
+
+    /// <summary>Reads one IDX array from <paramref name="stream"/> (raw or gzip), which must carry <paramref name="expectedMagic"/>.</summary>
+    public static IdxArray Read(Stream stream, string displayName, int expectedMagic) =>
+        Parse(stream, displayName, expectedMagic, readData: true);
+
+    private static FileStream OpenFile(string path)
+    {
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -58,11 +82,10 @@ public static class IdxFile
         {
             throw new DataFormatException(path, $"cannot be opened: {e.Message}");
         }
-        using (stream) return Read(stream, path, expectedMagic);
     }
 
-    /// <summary>Reads one IDX array from <paramref name="stream"/> (raw or gzip), which must carry <paramref name="expectedMagic"/>.</summary>
-    public static IdxArray Read(Stream stream, string displayName, int expectedMagic)
+    /// <summary>The header, then (with <paramref name="readData"/>) the data; without it the data is empty.</summary>
+    private static IdxArray Parse(Stream stream, string displayName, int expectedMagic, bool readData)
     {
         var compressed = false;
         try
@@ -73,6 +96,15 @@ public static class IdxFile
             var content = gzip ?? stream;
             var dimensions = ReadHeader(content, displayName, expectedMagic);
             var expectedBytes = DataBytes(dimensions);
+            if (!readData)
+            {
+                if (compressed || !content.CanSeek) return new IdxArray(displayName, dimensions, []);
+                var present = content.Length - content.Position;
+                if (present < expectedBytes) throw Truncated(displayName, dimensions, expectedBytes, present, compressed);
+                content.Seek(expectedBytes, SeekOrigin.Current);
+                EnsureNothingFollows(content, displayName, dimensions, compressed);
+                return new IdxArray(displayName, dimensions, []);
+            }
             var data = ReadData(content, displayName, dimensions, expectedBytes, compressed);
             EnsureNothingFollows(content, displayName, dimensions, compressed);
             return new IdxArray(displayName, dimensions, data);

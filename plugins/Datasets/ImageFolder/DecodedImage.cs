@@ -10,16 +10,21 @@ namespace Distillery.Datasets;
 public sealed record DecodedImage(int Width, int Height, int Channels, byte[] Pixels)
 {
     /// <summary>
-    /// Decodes a PNG or JPEG file with StbImageSharp (16-bit PNGs are reduced to 8 bits). Any alpha channel is
-    /// dropped, not composited. An unreadable or undecodable file raises <see cref="DataFormatException"/> naming it.
+    /// Decodes a PNG or JPEG file (see <see cref="TryRead"/>). An unusable file raises
+    /// <see cref="DataFormatException"/> naming it and the problem.
     /// </summary>
     public static DecodedImage Read(string path) =>
         TryRead(path, out var problem) ?? throw new DataFormatException(path, problem!);
 
-    /// <summary>The decoded image, or null with <paramref name="problem"/> saying why the file is unusable.</summary>
+    /// <summary>
+    /// The decoded image, or null with <paramref name="problem"/> saying, in readable text, why the file is unusable.
+    /// The file must pass a strict check first (<see cref="PngStructure"/>, <see cref="JpegStructure"/>): a cut or
+    /// damaged file is refused, never decoded in part. Pixels are then decoded with StbImageSharp: 16-bit PNGs are
+    /// reduced to 8 bits (the high byte), any alpha channel is dropped (not composited), and the EXIF orientation
+    /// is applied (<see cref="ExifOrientation"/>).
+    /// </summary>
     public static DecodedImage? TryRead(string path, out string? problem)
     {
-        problem = null;
         byte[] bytes;
         try
         {
@@ -30,13 +35,18 @@ public sealed record DecodedImage(int Width, int Height, int Channels, byte[] Pi
             problem = $"cannot be read: {e.Message}";
             return null;
         }
-        if (bytes.Length == 0)
+
+        problem = bytes switch
         {
-            problem = "empty file, not an image";
-            return null;
-        }
+            [] => "empty file, not an image",
+            _ when bytes.AsSpan().StartsWith(PngStructure.Signature) => PngStructure.Problem(bytes),
+            [0xFF, 0xD8, ..] => JpegStructure.Problem(bytes),
+            _ => $"not a PNG or JPEG file (it starts with bytes {Convert.ToHexString(bytes.AsSpan(0, Math.Min(4, bytes.Length)))})",
+        };
+        if (problem is not null) return null;
 
         ImageResult image;
+        int orientation;
         try
         {
             image = ImageResult.FromMemory(bytes, ColorComponents.Default);
@@ -44,20 +54,40 @@ public sealed record DecodedImage(int Width, int Height, int Channels, byte[] Pi
         // The decoder is a port of C code: corrupt input can surface as any exception, and all mean "not decodable".
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            problem = $"cannot decode the image ({e.Message})";
+            problem = $"cannot decode the image ({Readable(e.Message)})";
+            return null;
+        }
+        try
+        {
+            orientation = ExifOrientation.Read(bytes);
+        }
+        catch (Exception e) when (e is MetadataExtractor.ImageProcessingException or IOException)
+        {
+            problem = $"its EXIF metadata cannot be read ({Readable(e.Message)})";
             return null;
         }
 
-        switch (image.SourceComp)
+        DecodedImage? decoded = image.SourceComp switch
         {
-            case ColorComponents.Grey: return new(image.Width, image.Height, 1, image.Data);
-            case ColorComponents.GreyAlpha: return new(image.Width, image.Height, 1, DropAlpha(image.Data, 1));
-            case ColorComponents.RedGreenBlue: return new(image.Width, image.Height, 3, image.Data);
-            case ColorComponents.RedGreenBlueAlpha: return new(image.Width, image.Height, 3, DropAlpha(image.Data, 3));
-            default:
-                problem = $"unsupported colour layout {image.SourceComp}";
-                return null;
+            ColorComponents.Grey => new(image.Width, image.Height, 1, image.Data),
+            ColorComponents.GreyAlpha => new(image.Width, image.Height, 1, DropAlpha(image.Data, 1)),
+            ColorComponents.RedGreenBlue => new(image.Width, image.Height, 3, image.Data),
+            ColorComponents.RedGreenBlueAlpha => new(image.Width, image.Height, 3, DropAlpha(image.Data, 3)),
+            _ => null,
+        };
+        if (decoded is null)
+        {
+            problem = $"unsupported colour layout {image.SourceComp}";
+            return null;
         }
+        return ExifOrientation.Apply(decoded, orientation);
+    }
+
+    /// <summary>A library's message as one line of printable text (StbImageSharp's can hold NUL bytes).</summary>
+    private static string Readable(string message)
+    {
+        var text = new string([.. message.Where(c => !char.IsControl(c))]).Trim();
+        return text.Length > 0 ? text : "no reason given";
     }
 
     private static byte[] DropAlpha(byte[] data, int colours)

@@ -20,6 +20,66 @@ public static class ImageFolderReader
     public static (ImageSet Train, ImageSet Test) Read(string root, ImageFolderOptions options, ILogger logger,
         CancellationToken cancellation = default)
     {
+        var (trainFolder, testFolder, classes) = CheckLayout(root);
+        var train = ReadSplit(Files(trainFolder, classes), classes, options, logger, cancellation);
+        var empty = Array.FindIndex(train.CountPerClass(), count => count == 0);
+        if (empty >= 0)
+            throw new DataFormatException(Path.Combine(trainFolder, classes[empty]),
+                $"class '{classes[empty]}' has no readable training images");
+        return (train, ReadSplit(Files(testFolder, classes), classes, options, logger, cancellation));
+    }
+
+    /// <summary>
+    /// The cheap check behind <c>validate</c>: the layout, and each image file's first bytes (a PNG signature or a JPEG
+    /// SOI marker) without decoding it. With <see cref="BadFilePolicy.Fail"/> any other file is an error; with
+    /// <see cref="BadFilePolicy.Skip"/> each training class still needs one file that may be an image.
+    /// </summary>
+    public static void Check(string root, ImageFolderOptions options)
+    {
+        var (trainFolder, testFolder, classes) = CheckLayout(root);
+        var train = Files(trainFolder, classes);
+        var plausible = new bool[classes.Count];
+        foreach (var (path, label) in train.Concat(Files(testFolder, classes)))
+        {
+            if (StartsLikeAnImage(path, out var problem))
+            {
+                if (path.StartsWith(trainFolder, StringComparison.Ordinal)) plausible[label] = true;
+            }
+            else if (options.OnBadFile == BadFilePolicy.Fail)
+                throw BadFile(path, problem!);
+        }
+        var empty = Array.IndexOf(plausible, false);
+        if (empty >= 0)
+            throw new DataFormatException(Path.Combine(trainFolder, classes[empty]), $"class '{classes[empty]}' has no training images");
+    }
+
+    private static DataFormatException BadFile(string path, string problem) =>
+        new(path, $"{problem} (set dataset.options.onBadFile to \"skip\" to leave such files out)");
+
+    /// <summary>True when the file opens and starts with a PNG signature or a JPEG SOI marker.</summary>
+    private static bool StartsLikeAnImage(string path, out string? problem)
+    {
+        Span<byte> head = stackalloc byte[8];
+        int read;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot be read: {e.Message}";
+            return false;
+        }
+        problem = read == 0 ? "empty file, not an image"
+            : head[..read].StartsWith(PngStructure.Signature) || head[..read] is [0xFF, 0xD8, ..] ? null
+            : $"not a PNG or JPEG file (it starts with bytes {Convert.ToHexString(head[..Math.Min(4, read)])})";
+        return problem is null;
+    }
+
+    /// <summary>The split folders and the class names (train sub-folders, sorted ordinally), after checking the layout.</summary>
+    private static (string Train, string Test, List<string> Classes) CheckLayout(string root)
+    {
         if (!Directory.Exists(root))
             throw new DataFormatException(root, $"dataset folder not found (it should hold {Layout})");
         var trainFolder = RequireFolder(root, "train");
@@ -31,13 +91,7 @@ public static class ImageFolderReader
         foreach (var testClass in ClassFolders(testFolder).Where(c => !classes.Contains(c)))
             throw new DataFormatException(Path.Combine(testFolder, testClass),
                 $"test class '{testClass}' has no folder in {trainFolder}; train and test must share the class list ({string.Join(", ", classes)})");
-
-        var train = ReadSplit(trainFolder, classes, options, logger, cancellation);
-        var empty = Array.FindIndex(train.CountPerClass(), count => count == 0);
-        if (empty >= 0)
-            throw new DataFormatException(Path.Combine(trainFolder, classes[empty]),
-                $"class '{classes[empty]}' has no readable training images");
-        return (train, ReadSplit(testFolder, classes, options, logger, cancellation));
+        return (trainFolder, testFolder, classes);
     }
 
     private static string RequireFolder(string root, string name)
@@ -53,10 +107,10 @@ public static class ImageFolderReader
             .Select(d => d.Name)
             .Order(StringComparer.Ordinal)];
 
-    private static ImageSet ReadSplit(string split, List<string> classes, ImageFolderOptions options, ILogger logger,
-        CancellationToken cancellation)
+    /// <summary>The split's image files with their labels: by class, then by file name (ordinal).</summary>
+    private static List<(string Path, int Label)> Files(string split, List<string> classes)
     {
-        var files = new List<(string Path, long Label)>();
+        var files = new List<(string Path, int Label)>();
         for (var label = 0; label < classes.Count; label++)
         {
             var folder = Path.Combine(split, classes[label]);
@@ -65,9 +119,14 @@ public static class ImageFolderReader
                 .Where(f => !f.Name.StartsWith('.') && Extensions.Contains(f.Extension, StringComparer.OrdinalIgnoreCase))
                 .Select(f => f.FullName)
                 .Order(StringComparer.Ordinal)
-                .Select(path => (path, (long)label)));
+                .Select(path => (path, label)));
         }
+        return files;
+    }
 
+    private static ImageSet ReadSplit(List<(string Path, int Label)> files, List<string> classes, ImageFolderOptions options, ILogger logger,
+        CancellationToken cancellation)
+    {
         var imageValues = options.Channels * options.Size * options.Size;
         var pixels = new float[(long)files.Count * imageValues];
         var problems = new string?[files.Count];
@@ -85,9 +144,7 @@ public static class ImageFolderReader
         {
             if (problems[i] is { } problem)
             {
-                if (options.OnBadFile == BadFilePolicy.Fail)
-                    throw new DataFormatException(files[i].Path,
-                        $"{problem} (set dataset.options.onBadFile to \"skip\" to leave such files out)");
+                if (options.OnBadFile == BadFilePolicy.Fail) throw BadFile(files[i].Path, problem);
                 logger.LogWarning("image-folder: skipping {File}: {Problem}", files[i].Path, problem);
                 continue;
             }

@@ -11,13 +11,17 @@ public sealed class EmbeddedIdxSource(Assembly assembly, string resourcePrefix, 
 {
     public string Location { get; } = $"embedded:{displayName}";
 
-    public IdxArray Read(string baseName, int expectedMagic)
+    public IdxArray Read(string baseName, int expectedMagic) => Open(baseName, (stream, name) => IdxFile.Read(stream, name, expectedMagic));
+
+    public IdxArray Check(string baseName, int expectedMagic) => Open(baseName, (stream, name) => IdxFile.CheckHeader(stream, name, expectedMagic));
+
+    private IdxArray Open(string baseName, Func<Stream, string, IdxArray> parse)
     {
         var resource = resourcePrefix + baseName + ".gz";
         var name = $"{Location}/{baseName}.gz";
         using var stream = assembly.GetManifestResourceStream(resource)
             ?? throw new DataFormatException(name,
                 $"resource '{resource}' is missing from {assembly.GetName().Name}; the plugin was built without its embedded data");
-        return IdxFile.Read(stream, name, expectedMagic);
+        return parse(stream, name);
     }
 }

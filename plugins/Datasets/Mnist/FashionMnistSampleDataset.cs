@@ -29,4 +29,6 @@ public sealed class FashionMnistSampleDataset : IDatasetLoader<FashionMnistSampl
             train.Count, test.Count, train.Height, train.Width, train.ClassCount);
         return new DatasetSplits("Fashion-MNIST class-balanced sample (embedded; MIT, Copyright 2017 Zalando SE)", train, test);
     }
+
+    public void Check(FashionMnistSampleOptions options) => MnistFamilyReader.Check(Source);
 }

@@ -17,6 +17,8 @@ public sealed class FolderIdxSource : IIdxSource
 
     public IdxArray Read(string baseName, int expectedMagic) => IdxFile.ReadFile(Resolve(baseName), expectedMagic);
 
+    public IdxArray Check(string baseName, int expectedMagic) => IdxFile.CheckFile(Resolve(baseName), expectedMagic);
+
     /// <summary>
     /// The raw file when present (no decompression needed), else the gzipped one; when neither exists the
     /// error lists both names that were looked for.

@@ -11,4 +11,7 @@ public interface IIdxSource
 
     /// <summary>Reads the file with base name <paramref name="baseName"/> (no ".gz"), checking its magic number.</summary>
     IdxArray Read(string baseName, int expectedMagic);
+
+    /// <summary>Like <see cref="Read"/> but reads the header only (<see cref="IdxFile.CheckFile"/>): the array has no data.</summary>
+    IdxArray Check(string baseName, int expectedMagic);
 }

@@ -16,33 +16,48 @@ public static class MnistFamilyReader
     public static (ImageSet Train, ImageSet Test) Read(IIdxSource source, IReadOnlyList<string> classNames,
         int trainLimit = 0, int testLimit = 0)
     {
-        var (trainImages, trainLabels) = ReadPair(source, MnistLayout.TrainImages, MnistLayout.TrainLabels, classNames.Count);
-        var (testImages, testLabels) = ReadPair(source, MnistLayout.TestImages, MnistLayout.TestLabels, classNames.Count);
+        var (trainImages, trainLabels, testImages, testLabels) = Agreeing(source.Read);
+        CheckLabels(trainLabels, classNames.Count);
+        CheckLabels(testLabels, classNames.Count);
+        return (ToImageSet(trainImages, trainLabels, classNames, trainLimit),
+                ToImageSet(testImages, testLabels, classNames, testLimit));
+    }
+
+    /// <summary>The cheap check behind <c>validate</c>: the four files exist, their headers parse and agree; no data is read.</summary>
+    public static void Check(IIdxSource source) => Agreeing(source.Check);
+
+    /// <summary>The four files through <paramref name="open"/>, after checking that their headers agree with each other.</summary>
+    private static (IdxArray TrainImages, IdxArray TrainLabels, IdxArray TestImages, IdxArray TestLabels) Agreeing(
+        Func<string, int, IdxArray> open)
+    {
+        var (trainImages, trainLabels) = Pair(open, MnistLayout.TrainImages, MnistLayout.TrainLabels);
+        var (testImages, testLabels) = Pair(open, MnistLayout.TestImages, MnistLayout.TestLabels);
 
         // Train and test must share an image size, or no model fitted on one can be evaluated on the other.
         if (!trainImages.Dimensions.AsSpan(1).SequenceEqual(testImages.Dimensions.AsSpan(1)))
             throw new DataFormatException(testImages.Source,
                 $"images are {testImages.Dimensions[1]}x{testImages.Dimensions[2]} but those of {trainImages.Source} " +
                 $"are {trainImages.Dimensions[1]}x{trainImages.Dimensions[2]}");
-
-        return (ToImageSet(trainImages, trainLabels, classNames, trainLimit),
-                ToImageSet(testImages, testLabels, classNames, testLimit));
+        return (trainImages, trainLabels, testImages, testLabels);
     }
 
-    private static (IdxArray Images, IdxArray Labels) ReadPair(IIdxSource source, string imagesName, string labelsName, int classCount)
+    private static (IdxArray Images, IdxArray Labels) Pair(Func<string, int, IdxArray> open, string imagesName, string labelsName)
     {
-        var images = source.Read(imagesName, IdxFile.UInt8ImagesMagic);
-        var labels = source.Read(labelsName, IdxFile.UInt8LabelsMagic);
+        var images = open(imagesName, IdxFile.UInt8ImagesMagic);
+        var labels = open(labelsName, IdxFile.UInt8LabelsMagic);
         if (images.Count != labels.Count)
             throw new DataFormatException(labels.Source,
                 $"image/label count mismatch: {labels.Count} labels here but {images.Count} images in {images.Source}");
+        return (images, labels);
+    }
 
-        // A label outside the class list would index past the class names (and one-hot encodings) later.
+    /// <summary>A label outside the class list would index past the class names (and one-hot encodings) later.</summary>
+    private static void CheckLabels(IdxArray labels, int classCount)
+    {
         var bad = Array.FindIndex(labels.Data, l => l >= classCount);
         if (bad >= 0)
             throw new DataFormatException(labels.Source,
                 $"label {labels.Data[bad]} at index {bad} is not a class: this dataset has {classCount} classes (0-{classCount - 1})");
-        return (images, labels);
     }
 
     private static ImageSet ToImageSet(IdxArray images, IdxArray labels, IReadOnlyList<string> classNames, int limit)

@@ -22,16 +22,18 @@ public abstract class MnistFolderDataset<TOptions> : IDatasetLoader<TOptions> wh
 
     public DatasetSplits Load(RunContext run, TOptions options)
     {
-        if (string.IsNullOrWhiteSpace(options.Path))
-            throw new DistilleryException(
-                $"dataset '{Name}': set dataset.options.path to the folder holding {MnistLayout.Listing}");
-
-        var source = new FolderIdxSource(options.Path);
+        var source = Source(options);
         var (train, test) = MnistFamilyReader.Read(source, Classes, options.TrainLimit, options.TestLimit);
         run.Logger.LogInformation("Loaded {Dataset} from {Folder}: {Train} train and {Test} test images of {Height}x{Width}, {Classes} classes",
             DisplayName, source.Location, train.Count, test.Count, train.Height, train.Width, train.ClassCount);
         return new DatasetSplits($"{DisplayName} from {source.Location}", train, test);
     }
+
+    public void Check(TOptions options) => MnistFamilyReader.Check(Source(options));
+
+    private FolderIdxSource Source(TOptions options) => string.IsNullOrWhiteSpace(options.Path)
+        ? throw new DistilleryException($"dataset '{Name}': set dataset.options.path to the folder holding {MnistLayout.Listing}")
+        : new FolderIdxSource(options.Path);
 }
 
 [ExportDataset("fashion-mnist", Description = "Fashion-MNIST (Zalando, 60k/10k 28x28 grey clothing images) from a folder in the IDX layout, raw or gzipped.")]

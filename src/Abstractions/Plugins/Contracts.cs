@@ -75,6 +75,9 @@ public interface IKernelProvider<TOptions> : IKernelProvider where TOptions : cl
 public interface IDatasetLoader : IPlugin
 {
     DatasetSplits Load(RunContext run, object options);
+
+    /// <summary>See <see cref="IDatasetLoader{TOptions}.Check(TOptions)"/>.</summary>
+    void Check(object options);
 }
 
 /// <summary>Loads a labelled dataset as float images in [0, 1] on the CPU; the host moves them to the device.</summary>
@@ -82,8 +85,17 @@ public interface IDatasetLoader<TOptions> : IDatasetLoader where TOptions : clas
 {
     DatasetSplits Load(RunContext run, TOptions options);
 
+    /// <summary>
+    /// A cheap check that <see cref="Load(RunContext, TOptions)"/> will find its data — the files exist and their
+    /// headers parse — without reading the data itself; <c>distillery validate</c> calls it. Throws
+    /// <see cref="DistilleryException"/> (for a file, <see cref="DataFormatException"/>) naming the file and the
+    /// problem. The default checks nothing: a dataset that cannot be checked cheaply is found wanting only when it loads.
+    /// </summary>
+    void Check(TOptions options) { }
+
     Type IPlugin.OptionsType => typeof(TOptions);
     DatasetSplits IDatasetLoader.Load(RunContext run, object options) => Load(run, (TOptions)options);
+    void IDatasetLoader.Check(object options) => Check((TOptions)options);
 }
 
 // ---- preprocessing ---------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ public static class OptionsBinder
             foreach (var attribute in option.Property.GetCustomAttributes<ValidationAttribute>())
             {
                 if (attribute.IsValid(value)) continue;
-                var message = attribute is RangeAttribute range ? OptionsSchema.RangeText(range) : attribute.FormatErrorMessage(option.Name);
+                var message = OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name);
                 problems.Add($"{path}.{option.Name}: {message}, got {OptionsSchema.FormatValue(value)}");
             }
         }

@@ -13,7 +13,7 @@ public sealed record OptionInfo(string Name, string Type, string Default, string
 
 /// <summary>
 /// Reads a plugin's options class: its settable public properties, named in camelCase, with their types,
-/// defaults, [Description] and [Range]. Used by the binder, by <c>distillery plugins</c> and to write the
+/// defaults, [Description], [Range] and [AllowedValues]. Used by the binder, by <c>distillery plugins</c> and to write the
 /// resolved manifest with every default filled in.
 /// </summary>
 public static class OptionsSchema
@@ -36,7 +36,7 @@ public static class OptionsSchema
                 TypeName(p.PropertyType),
                 FormatValue(p.GetValue(defaults)),
                 p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "",
-                p.GetCustomAttribute<RangeAttribute>() is { } range ? RangeText(range) : null,
+                p.GetCustomAttributes<ValidationAttribute>().Select(ConstraintText).FirstOrDefault(text => text is not null),
                 p))
             .ToList();
     }
@@ -79,6 +79,14 @@ public static class OptionsSchema
     /// <summary>A maximum of int.MaxValue or more (int.MaxValue, double.MaxValue) means "no upper bound".</summary>
     public static bool IsUnboundedAbove(RangeAttribute range) =>
         Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture) >= int.MaxValue;
+
+    /// <summary>What a [Range] or [AllowedValues] attribute allows, as a manifest author reads it; null for other attributes.</summary>
+    public static string? ConstraintText(ValidationAttribute attribute) => attribute switch
+    {
+        RangeAttribute range => RangeText(range),
+        AllowedValuesAttribute allowed => "must be one of " + string.Join(", ", allowed.Values.Select(FormatValue)),
+        _ => null,
+    };
 
     /// <summary>"must be > 0", "must be ≥ 1", "must be between 0 and 64".</summary>
     public static string RangeText(RangeAttribute range)

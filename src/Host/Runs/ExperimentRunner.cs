@@ -26,21 +26,26 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         var manifest = plan.Manifest;
         var device = DeviceSelector.Resolve(manifest.Device);
         var dtype = DeviceSelector.DType(manifest.DType);
-        PrepareFolder(plan, folder);
-        if (FinishedMetrics(folder) is { } finished)
+        var (resolvedManifest, held) = InspectFolder(plan, folder);
+        if (held == FolderState.SameExperiment && FinishedMetrics(folder) is { } finished)
         {
             logger.LogInformation("{Folder} holds this experiment, already finished: nothing to do (--fresh starts over)", folder.Path);
             return finished;
         }
         manual_seed(manifest.Seed);
 
+        // Everything that can still be refused as invalid input (exit 2) happens before the folder is claimed: data,
+        // preprocessing, kernel and evaluators. A refused run thus leaves no manifest.resolved.json behind, and the
+        // corrected command is not taken for "a different experiment".
+        var setup = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, NullProgressReporter.Instance, cancellation).Plain();
+        var data = LoadData(plan, setup);
+        var kernel = plan.Kernel is null ? null : plan.Kernel.Create<IKernelProvider>().Create(setup, plan.Kernel.Options);
+        var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Create<IEvaluator>())).ToList();
+        ClaimFolder(folder, resolvedManifest, held, data);
+
         var recorder = RunRecorder.Open(plan, folder, display, logger); // TensorBoard and progress.png
         using var progress = new ProgressLog(folder.ProgressLog, recorder);
         var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation);
-
-        var data = LoadData(plan, baseContext.Plain(), folder);
-        var kernel = plan.Kernel is null ? null : plan.Kernel.Create<IKernelProvider>().Create(baseContext.Plain(), plan.Kernel.Options);
-        var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Create<IEvaluator>())).ToList();
 
         // Only the final evaluation reports progress: periodic ones run inside the algorithm's own phase.
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support, bool final = false)
@@ -60,7 +65,19 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             return EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary();
         }
         var distillation = baseContext.ForDistillation(data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
-        var supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+        SupportSet supportSet;
+        try
+        {
+            supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+        }
+        catch (DistilleryException) when (held == FolderState.Empty && !folder.HasCheckpoints)
+        {
+            // The algorithm refused its input before any work was saved (e.g. more images per class than a class
+            // holds): give the folder back, so the corrected command starts there as if this one never ran.
+            progress.Dispose();
+            folder.Release();
+            throw;
+        }
         ResultGuards.RequireFiniteSupport(plan.Algorithm.Plugin.Name, supportSet);
         recorder.DistillationFinished();
 
@@ -94,29 +111,42 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             ? "resuming from its last checkpoint"
             : $"no checkpoint was found in {folder.Checkpoints}; starting from step 0";
 
-    private void PrepareFolder(ExperimentPlan plan, RunFolder folder)
+    /// <summary>What a run folder holds, relative to the experiment asked for.</summary>
+    private enum FolderState { Empty, SameExperiment, OtherEvaluation }
+
+    /// <summary>
+    /// Reads, without changing anything, what the folder holds; refuses a folder that holds a different experiment,
+    /// or whose manifest.resolved.json is damaged. Returns the resolved manifest text this run will write when it
+    /// claims the folder.
+    /// </summary>
+    private static (string ResolvedManifest, FolderState Held) InspectFolder(ExperimentPlan plan, RunFolder folder)
     {
         var resolved = plan.ToResolvedJson();
         resolved["output"] = new JsonObject { ["directory"] = folder.Path };
         var text = resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (File.Exists(folder.ResolvedManifest))
+        if (!File.Exists(folder.ResolvedManifest)) return (text, FolderState.Empty);
+        var held = File.ReadAllText(folder.ResolvedManifest);
+        if (held == text) return (text, FolderState.SameExperiment);
+        var heldJson = JsonFile.ParseObject(held)
+            ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder");
+        if (SameDistillation(heldJson, resolved)) return (text, FolderState.OtherEvaluation);
+        throw new DistilleryException(
+            $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
+    }
+
+    /// <summary>The run starts: the folder gets its resolved manifest, checkpoint folder and fitted preprocessing.</summary>
+    private void ClaimFolder(RunFolder folder, string resolvedManifest, FolderState held, PreparedData data)
+    {
+        if (held == FolderState.SameExperiment)
         {
-            var held = File.ReadAllText(folder.ResolvedManifest);
-            if (held == text)
-            {
-                if (!File.Exists(folder.Metrics)) // a finished one says so in Run
-                    logger.LogInformation("Run folder {Folder} holds this experiment: {Start}", folder.Path, StartingPoint(folder));
-            }
-            else if (SameDistillation(JsonFile.ParseObject(held)
-                         ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder"),
-                     resolved))
-                StartReEvaluation(folder);
-            else
-                throw new DistilleryException(
-                    $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
+            if (!File.Exists(folder.Metrics)) // a damaged one was reported by FinishedMetrics
+                logger.LogInformation("Run folder {Folder} holds this experiment: {Start}", folder.Path, StartingPoint(folder));
         }
+        else if (held == FolderState.OtherEvaluation)
+            StartReEvaluation(folder);
         folder.Create();
-        AtomicFile.WriteAllText(folder.ResolvedManifest, text);
+        AtomicFile.WriteAllText(folder.ResolvedManifest, resolvedManifest);
+        if (data.State.Count > 0) SafeTensorsFile.Write(folder.Preprocessing, data.State);
     }
 
     /// <summary>
@@ -144,12 +174,13 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             folder.Path, StartingPoint(folder), Path.GetFileName(folder.PreviousMetrics));
     }
 
-    private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms)
+    /// <summary>The preprocessed splits on the run's device, the fitted transforms and their state (saved with the run).</summary>
+    private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms, IReadOnlyDictionary<string, Tensor> State)
     {
         public Tensor ToPixels(Tensor images) => Transforms.Reverse().Aggregate(images, (x, t) => t.Inverse(x));
     }
 
-    private PreparedData LoadData(ExperimentPlan plan, RunContext context, RunFolder folder)
+    private PreparedData LoadData(ExperimentPlan plan, RunContext context)
     {
         var splits = plan.Dataset.Create<IDatasetLoader>().Load(context, plan.Dataset.Options);
         logger.LogInformation("Dataset {Name}: {Train} training and {Test} test images of {Classes} classes, {C}×{H}×{W}",
@@ -171,12 +202,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             transforms.Add(transform);
             foreach (var (name, tensor) in transform.State) state[$"{index}.{choice.Plugin.Name}.{name}"] = tensor;
         }
-        if (state.Count > 0) SafeTensorsFile.Write(folder.Preprocessing, state);
-
         return new PreparedData(
             splits.Train with { Images = train.to(context.Device), Labels = splits.Train.Labels.to(context.Device) },
             splits.Test with { Images = test.to(context.Device), Labels = splits.Test.Labels.to(context.Device) },
-            transforms);
+            transforms, state);
     }
 
     private void WriteDistilledSet(RunFolder folder, SupportSet support, PreparedData data)
