@@ -129,6 +129,8 @@ public static class ManifestSchema
             var schema = ValueSchema(option.Property.PropertyType);
             schema["description"] = option.Description;
             if (option.Property.GetCustomAttribute<RangeAttribute>() is { } range) AddRange(schema, range);
+            if (option.Property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)
+                schema["enum"] = new JsonArray([.. allowed.Values.Select(v => JsonSerializer.SerializeToNode(v))]);
             schema["default"] = defaults[option.Name]?.DeepClone();
             properties[option.Name] = schema;
         }
