@@ -33,7 +33,7 @@ done
 pids=(0 0)
 starts=0
 start_service() { # start_service <slot>
-  "${DISTILLERY[@]}" serve --queue "$QUEUE" --concurrency 1 > "$WORK/serve-$1-$starts.out" 2>&1 &
+  "${DISTILLERY[@]}" serve --queue "$QUEUE" --concurrency 1 --threads-per-run 1 > "$WORK/serve-$1-$starts.out" 2>&1 &
   pids[$1]=$!
   starts=$((starts + 1))
 }

@@ -113,20 +113,6 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.InvalidInput;
 }
 
-// The commands that compute load libtorch first: a failure is then one line with the loader's reason, and TorchSharp's
-// own fallback (which copies ~480 MB of libraries into the install folder) never runs.
-if (parsed.CommandResult.Command == run || parsed.CommandResult.Command == validate || parsed.CommandResult.Command == task)
-{
-    try
-    {
-        NativeTorchLoader.Load();
-    }
-    catch (Distillery.Abstractions.DistilleryException e)
-    {
-        return Errors.InvalidInput(e, parsed.GetValue(verboseOption));
-    }
-}
-
 // `serve` leaves Ctrl+C and SIGTERM to the generic host, which stops the service (and so its runs) gracefully.
 if (parsed.CommandResult.Command == serve) return await parsed.InvokeAsync();
 

@@ -48,6 +48,9 @@ public sealed record ExperimentInput(string ManifestPath, ExperimentManifest Man
         var folders = new[] { DefaultPluginFolder }
             .Concat(pluginFolders)
             .Concat(manifest.Plugins.Select(p => Path.Combine(manifestFolder, p)));
+        // libtorch is loaded before any plugin can touch TorchSharp (NativeTorchLoader says why), and only after the
+        // manifest has passed its bounded parse: a refused manifest costs neither the time nor the ~100 MB of it.
+        NativeTorchLoader.Load();
         var catalog = PluginCatalog.Load(folders);
         return new ExperimentInput(manifestPath, manifest, catalog, PlanPoints(SweepExpander.Expand(json), catalog));
     }

@@ -72,11 +72,13 @@ public static class ServeCommand
             services.AddHostedService(provider => provider.GetRequiredService<QueueService>());
         }
 
-        // An error that stops the service ends the host normally; the exit code must still say so.
-        async Task<int> RunAsync(IHost host)
+        // An error that stops the service ends the host normally; the exit code must still say so. A host already
+        // started (the status page's, to report a port it cannot bind) is only waited for: starting it again would
+        // start a second queue service in this process.
+        async Task<int> RunAsync(IHost host, bool started = false)
         {
             var service = host.Services.GetRequiredService<QueueService>();
-            try { await host.RunAsync(); }
+            try { await (started ? host.WaitForShutdownAsync() : host.RunAsync()); }
             catch (Exception) when (service.Fault is not null) { }
             if (service.Fault is not { } fault) return ExitCodes.Success;
             Console.Error.WriteLine($"error: the queue service stopped: {fault.Message} (details in {queue.ServiceLog(ProcessIdentity.Current)})");
@@ -107,7 +109,7 @@ public static class ServeCommand
             return ExitCodes.ServiceUnusable;
         }
         logger.Information("Status page on http://127.0.0.1:{Port}/", port);
-        return await RunAsync(app);
+        return await RunAsync(app, started: true);
     }
 
     /// <summary>Fails with a clear message when another process listens on the status port.</summary>
