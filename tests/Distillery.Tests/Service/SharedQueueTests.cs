@@ -110,7 +110,7 @@ public sealed class SharedQueueTests
     }
 
     [Fact]
-    public void Two_services_killed_at_random_lose_nothing_run_nothing_twice_and_match_uninterrupted_runs()
+    public async Task Two_services_killed_at_random_lose_nothing_run_nothing_twice_and_match_uninterrupted_runs()
     {
         // The check of benchmarks/service/two-services.sh, shortened: 6 items, 2 kill -9s.
         var start = new ProcessStartInfo("bash", [Path.Combine(DistilleryProcess.RepositoryRoot, "benchmarks", "service", "two-services.sh"), "6", "2"])
@@ -122,8 +122,10 @@ public sealed class SharedQueueTests
         using var script = Process.Start(start)!;
         var output = script.StandardOutput.ReadToEndAsync();
         var error = script.StandardError.ReadToEndAsync();
-        script.WaitForExit(TimeSpan.FromMinutes(5)).Should().BeTrue();
-        var report = output.Result + error.Result;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try { await script.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { script.Kill(entireProcessTree: true); throw; }
+        var report = await output + await error;
         script.ExitCode.Should().Be(0, report);
         report.Should().Contain("lost: 0, run twice: 0, misfiled: 0").And.Contain("metrics equal to an uninterrupted run: 6 of 6").And.EndWith("OK\n");
     }
