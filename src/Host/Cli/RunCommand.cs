@@ -44,12 +44,16 @@ public static class RunCommand
         }
 
         var failed = new List<string>();
+        var worst = ExitCodes.Success;
         foreach (var point in input.Points)
         {
             var code = await RunPointAsync(input, point, new RunFolder(point.RunFolder(experimentFolder)), arguments.Verbose,
                 arguments.LockPatience, cancellation);
             if (code == ExitCodes.Cancelled || !input.IsSweep) return code;
-            if (code != ExitCodes.Success) failed.Add(point.Point.Name);
+            if (code == ExitCodes.Success) continue;
+            failed.Add(point.Point.Name);
+            // A sweep whose failures are all input errors is an input error (exit 2, which the queue does not retry).
+            worst = code == ExitCodes.InvalidInput && worst != ExitCodes.RunFailed ? ExitCodes.InvalidInput : ExitCodes.RunFailed;
         }
 
         var (finished, skipped) = PointRecord.Collect(experimentFolder);
@@ -60,7 +64,7 @@ public static class RunCommand
         Console.WriteLine($"Results table: {Path.Combine(experimentFolder, "results.md")} (and results.csv)");
         if (failed.Count == 0) return ExitCodes.Success;
         Console.Error.WriteLine($"error: {failed.Count} of {input.Points.Count} sweep points failed: {string.Join(", ", failed)}");
-        return ExitCodes.RunFailed;
+        return worst;
     }
 
     /// <summary>--fresh: the folder is deleted first; one that cannot be is an error before anything runs.</summary>

@@ -26,6 +26,7 @@ public static class SchemaCommand
         }
         try
         {
+            if (Path.GetDirectoryName(Path.GetFullPath(output)) is { } folder) Directory.CreateDirectory(folder);
             AtomicFile.WriteAllText(output, text);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -125,11 +125,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         resolved["output"] = new JsonObject { ["directory"] = folder.Path };
         var text = resolved.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (!File.Exists(folder.ResolvedManifest)) return (text, FolderState.Empty);
-        var held = File.ReadAllText(folder.ResolvedManifest);
-        if (held == text) return (text, FolderState.SameExperiment);
-        var heldJson = JsonFile.ParseObject(held)
+        var held = JsonFile.ParseObject(File.ReadAllText(folder.ResolvedManifest))
             ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder");
-        if (SameDistillation(heldJson, resolved)) return (text, FolderState.OtherEvaluation);
+        if (JsonNode.DeepEquals(Without(held, "output"), Without(resolved, "output"))) return (text, FolderState.SameExperiment);
+        if (SameDistillation(held, resolved)) return (text, FolderState.OtherEvaluation);
         throw new DistilleryException(
             $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
     }
@@ -153,15 +152,18 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
     /// True when two resolved manifests differ at most in their evaluation: evaluators only read the support set
     /// (periodic ones draw no training randomness), so the distillation and its checkpoints stay valid.
     /// </summary>
-    private static bool SameDistillation(JsonObject held, JsonObject wanted)
+    private static bool SameDistillation(JsonObject held, JsonObject wanted) =>
+        JsonNode.DeepEquals(Without(held, "output", "evaluation"), Without(wanted, "output", "evaluation"));
+
+    /// <summary>
+    /// A copy of a resolved manifest without the named sections. Where the folder lies (<c>output</c>) is never part
+    /// of the experiment: a run folder that was moved, copied or renamed resumes as it would have in place.
+    /// </summary>
+    private static JsonObject Without(JsonObject manifest, params string[] sections)
     {
-        static JsonNode WithoutEvaluation(JsonObject manifest)
-        {
-            var copy = manifest.DeepClone().AsObject();
-            copy.Remove("evaluation");
-            return copy;
-        }
-        return JsonNode.DeepEquals(WithoutEvaluation(held), WithoutEvaluation(wanted));
+        var copy = manifest.DeepClone().AsObject();
+        foreach (var section in sections) copy.Remove(section);
+        return copy;
     }
 
     /// <summary>The evaluation changed: resume the distillation from its checkpoints and evaluate anew, keeping the old figures.</summary>

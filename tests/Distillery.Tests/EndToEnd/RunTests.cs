@@ -177,4 +177,39 @@ public sealed class RunTests
         var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithm");
         algorithms.Output.Should().Contain("kip").And.NotContain("kernel fc");
     }
+
+    [Fact]
+    public void A_moved_run_folder_is_the_same_experiment_and_another_experiment_is_still_refused_there()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 10));
+        var (original, moved) = (scratch.Combine("original"), scratch.Combine("moved"));
+        DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", original).ExitCode.Should().Be(0);
+        var figures = File.ReadAllText(Path.Combine(original, "metrics.json"));
+        Directory.Move(original, moved);
+
+        var again = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", moved);
+
+        again.ExitCode.Should().Be(0, again.ToString());
+        again.Output.Should().Contain("already finished", "where a folder lies is not part of its experiment");
+        File.ReadAllText(Path.Combine(moved, "metrics.json")).Should().Be(figures);
+        var other = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", moved, "--set", "algorithm.options.steps=11");
+        other.ExitCode.Should().Be(2, other.ToString());
+        other.Error.Should().Contain("holds a different experiment");
+    }
+
+    [Fact]
+    public void A_sweep_whose_points_all_fail_as_invalid_input_exits_2()
+    {
+        using var scratch = new ScratchFolder();
+        var sweep = RunFixtures.SmallKipManifest(steps: 2);
+        // The sample has 500 images per class: each point is refused once its data is loaded.
+        sweep["sweep"] = new JsonObject { ["algorithm.options.imagesPerClass"] = new JsonArray(600, 700) };
+        var manifest = RunFixtures.Write(scratch.Path, sweep);
+
+        var result = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", scratch.Combine("sweep"));
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Error.Should().Contain("2 of 2 sweep points failed").And.Contain("smallest class of the training set has 500 images");
+    }
 }
