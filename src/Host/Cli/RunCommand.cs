@@ -91,14 +91,10 @@ public static class RunCommand
         RunFolderLock folderLock;
         try
         {
+            // Ensure creates the folder and names what is wrong with it; Acquire reports its own failures the same way.
             WritableFolder.Ensure(folder.Path, "run folder");
-            Directory.CreateDirectory(folder.Path);
             folderLock = RunFolderLock.Acquire(folder, lockPatience, cancellation,
                 waiting: () => Console.WriteLine($"Waiting for {folder.Path}: another distillery process runs in it (e.g. one finishing its step after its service died)"));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Errors.InvalidInput(new DistilleryException($"{folder.Path}: cannot create the run folder: {e.Message}"), verbose);
         }
         catch (OperationCanceledException)
         {

@@ -107,7 +107,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
 
     /// <summary>Where an unfinished run in this folder goes on from, for the log: its last checkpoint, or step 0 when it has none.</summary>
     private static string StartingPoint(RunFolder folder) =>
-        CheckpointStore.Any(folder.Checkpoints)
+        folder.HasCheckpoints
             ? "resuming from its last checkpoint"
             : $"no checkpoint was found in {folder.Checkpoints}; starting from step 0";
 

@@ -27,8 +27,8 @@ public sealed class RunFolder(string path)
         Directory.CreateDirectory(Checkpoints);
     }
 
-    /// <summary>True when a checkpoint has been written here: work that a resumed run would build on.</summary>
-    public bool HasCheckpoints => Directory.Exists(Checkpoints) && Directory.EnumerateFileSystemEntries(Checkpoints).Any();
+    /// <summary>True when a checkpoint has been written here (intact or not): work that a resumed run would build on.</summary>
+    public bool HasCheckpoints => CheckpointStore.Any(Checkpoints);
 
     /// <summary>
     /// Undoes a claim that did no work: removes the resolved manifest, fitted preprocessing, progress log, preview and
@@ -40,7 +40,7 @@ public sealed class RunFolder(string path)
         foreach (var file in new[] { ResolvedManifest, Preprocessing, ProgressLog, Preview }) File.Delete(file);
         // TensorBoard's event file of this attempt holds only the refused options: the corrected run logs its own.
         foreach (var events in Directory.EnumerateFiles(Path, Outputs.TensorBoardLog.EventFilePrefix + "*")) File.Delete(events);
-        if (Directory.Exists(Checkpoints) && !HasCheckpoints) Directory.Delete(Checkpoints);
+        if (Directory.Exists(Checkpoints) && !Directory.EnumerateFileSystemEntries(Checkpoints).Any()) Directory.Delete(Checkpoints);
     }
 
     private string Combine(string name) => System.IO.Path.Combine(Path, name);
