@@ -46,21 +46,17 @@ public sealed record ItemOwner(string Instance, ProcessIdentity Process, DateTim
     /// </summary>
     public static ItemOwner? Read(string path)
     {
-        try
-        {
-            if (JsonNode.Parse(File.ReadAllText(path)) is not JsonObject json
-                || json["instance"]?.GetValue<string>() is not { } instance
-                || json["host"]?.GetValue<string>() is not { } host
-                || json["pid"]?.GetValue<int>() is not { } pid
-                || json["leaseExpires"]?.GetValue<string>() is not { } lease)
-                return null;
-            var process = new ProcessIdentity(host, json["bootId"]?.GetValue<string>() ?? "", pid, json["startTicks"]?.GetValue<long>());
-            return new ItemOwner(instance, process, DateTime.Parse(lease, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                json["filing"]?.GetValue<string>(), json["problem"]?.GetValue<string>());
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or FormatException or InvalidOperationException)
-        {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        if (JsonFile.ParseObject(text) is not { } json
+            || JsonFile.String(json["instance"]) is not { } instance
+            || JsonFile.String(json["host"]) is not { } host
+            || JsonFile.Long(json["pid"]) is not long pid || pid is < int.MinValue or > int.MaxValue
+            || JsonFile.String(json["leaseExpires"]) is not { } lease
+            || !DateTime.TryParse(lease, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var expires))
             return null;
-        }
+        var process = new ProcessIdentity(host, JsonFile.String(json["bootId"]) ?? "", (int)pid, JsonFile.Long(json["startTicks"]));
+        return new ItemOwner(instance, process, expires, JsonFile.String(json["filing"]), JsonFile.String(json["problem"]));
     }
 }
