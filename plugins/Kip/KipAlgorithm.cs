@@ -49,6 +49,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
             {
                 (kernel as IRedrawableKernel)?.Redraw(null);
                 metrics = run.Evaluate(state.Snapshot());
+                LogTemperature(run, state);
             }
             run.Progress.Report(new ProgressUpdate(state.Step, loss, metrics));
 
@@ -59,6 +60,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         (kernel as IRedrawableKernel)?.Redraw(null); // evaluate with the kernel's initial draw
         RequireFiniteKernel(kernel, state, options);
         run.Logger.LogInformation("KIP finished {Steps} steps", options.Steps);
+        LogTemperature(run, state);
         return state.Snapshot();
     }
 
@@ -73,6 +75,15 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var kss = kernel.Compute(state.Images, state.Images);
         FiniteCheck.Require(kss, $"KIP step {state.Step} (the last)", $"the kernel matrix K_ss of the final support set ({kss.shape[0]}×{kss.shape[1]}, {kss.dtype})",
             () => $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(options)}");
+    }
+
+    /// <summary>With the Platt loss, logs the learned temperature τ (the progress contract has no place for a parameter).</summary>
+    private static void LogTemperature(DistillationContext run, KipState state)
+    {
+        if (state.LogTemperature is null) return;
+        using var noGrad = no_grad();
+        using var temperature = state.LogTemperature.exp();
+        run.Logger.LogInformation("KIP step {Step}: Platt temperature τ = {Temperature:G6}", state.Step, temperature.ToDouble());
     }
 
     /// <summary>What to change when KIP's numbers blow up.</summary>
@@ -98,12 +109,15 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var step = $"KIP step {state.Step + 1}";
         var images = state.Images.detach().requires_grad_(true);
         var targets = options.LearnLabels ? state.Targets.detach().requires_grad_(true) : state.Targets;
-        var loss = KipLoss.Compute(kernel, images, targets, targetImages, targetTargets, options.Regularization, step);
+        var logTemperature = state.LogTemperature?.detach().requires_grad_(true);
+        var loss = KipLoss.Compute(kernel, images, targets, targetImages, targetTargets, options.Regularization, step, logTemperature);
         var value = loss.ToDouble();
         if (!double.IsFinite(value))
             throw new NumericalFailureException($"{step}: the KIP loss became {value}; {Advice(options)}");
 
-        var inputs = options.LearnLabels ? new[] { images, targets } : new[] { images };
+        var inputs = new List<Tensor> { images };
+        if (options.LearnLabels) inputs.Add(targets);
+        if (logTemperature is not null) inputs.Add(logTemperature);
         var gradients = autograd.grad([loss], inputs);
         state.ImageOptimizer.Update(gradients[0], state.Step + 1);
         FiniteCheck.Require(state.Images, step, "the support images after the Adam update", Advice(options));
@@ -111,6 +125,11 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         {
             state.TargetOptimizer!.Update(gradients[1], state.Step + 1);
             FiniteCheck.Require(state.Targets, step, "the support labels after the Adam update", Advice(options));
+        }
+        if (logTemperature is not null)
+        {
+            state.TemperatureOptimizer!.Update(gradients[^1], state.Step + 1);
+            FiniteCheck.Require(state.LogTemperature!, step, "log τ, the Platt temperature, after the Adam update", Advice(options));
         }
         return value;
     }

@@ -3,6 +3,16 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Distillery.Kip;
 
+/// <summary>The loss KIP minimises over the KRR predictions of a target batch (see <see cref="KipLoss"/>).</summary>
+public enum KipLossKind
+{
+    /// <summary>0.5 · mean((ŷ_t − y_t)²): KIP's (Nguyen, Chen &amp; Lee, ICLR 2021).</summary>
+    Mse,
+    /// <summary>Cross-entropy of softmax(τ · ŷ_t) against the target classes, τ learned as log τ: RFAD's (Loo et al., NeurIPS 2022).</summary>
+    PlattCrossEntropy,
+}
+
+/// <summary>The options of <see cref="KipAlgorithm"/> (manifest <c>algorithm.options</c>); ranges are checked by the host.</summary>
 public sealed class KipOptions
 {
     [Range(1, int.MaxValue), Description("Support images per class.")]
@@ -19,6 +29,12 @@ public sealed class KipOptions
 
     [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Ridge λ relative to the mean diagonal of K_ss: λ = reg · tr(K_ss)/n.")]
     public double Regularization { get; set; } = 1e-6;
+
+    [Description("The loss of the support set's KRR predictions on each target batch: mse, 0.5 · mean squared error (KIP); or plattCrossEntropy, the cross-entropy of softmax(τ · predictions) with τ > 0 learned (RFAD, Loo et al. 2022).")]
+    public KipLossKind Loss { get; set; } = KipLossKind.Mse;
+
+    [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Adam learning rate of log τ, the Platt temperature, which starts at τ = 1 (plattCrossEntropy only; RFAD's 0.01).")]
+    public double TemperatureLearningRate { get; set; } = 0.01;
 
     [Description("Also learn the support labels (regression targets), not only the images.")]
     public bool LearnLabels { get; set; }

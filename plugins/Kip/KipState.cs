@@ -8,17 +8,24 @@ namespace Distillery.Kip;
 
 /// <summary>
 /// Everything KIP's remaining steps depend on: the support images and targets, the optimiser moments and the
-/// step count. Target batches are derived from (seed, step), so no generator state needs saving.
+/// step count, and with the Platt loss log τ and its moments. Target batches are derived from (seed, step), so no
+/// generator state needs saving.
 /// </summary>
 internal sealed class KipState : IDisposable
 {
-    private KipState(Tensor images, Tensor targets, Tensor classes, double learningRate, bool learnLabels)
+    private KipState(Tensor images, Tensor targets, Tensor classes, KipOptions options)
     {
         Images = images;
         Targets = targets;
         Classes = classes;
-        ImageOptimizer = new Adam(images, learningRate);
-        TargetOptimizer = learnLabels ? new Adam(targets, learningRate) : null;
+        ImageOptimizer = new Adam(images, options.LearningRate);
+        TargetOptimizer = options.LearnLabels ? new Adam(targets, options.LearningRate) : null;
+        if (options.Loss == KipLossKind.PlattCrossEntropy)
+        {
+            // τ starts at 1 (log τ = 0), as in RFAD; a 0-dimensional tensor of the images' dtype and device.
+            LogTemperature = zeros(Array.Empty<long>(), dtype: images.dtype, device: images.device);
+            TemperatureOptimizer = new Adam(LogTemperature, options.TemperatureLearningRate);
+        }
     }
 
     public Tensor Images { get; }
@@ -27,6 +34,10 @@ internal sealed class KipState : IDisposable
     public Adam ImageOptimizer { get; }
     public Adam? TargetOptimizer { get; }
     public long Step { get; set; }
+
+    /// <summary>log τ of the Platt-scaled cross-entropy, 0-dimensional; null with the MSE loss. Owned by the state.</summary>
+    public Tensor? LogTemperature { get; }
+    public Adam? TemperatureOptimizer { get; }
 
     /// <summary>A class-balanced random sample of real training images, or the state of the latest checkpoint.</summary>
     public static KipState Start(DistillationContext run, KipOptions options, ClassBalancedSampler sampler)
@@ -37,7 +48,7 @@ internal sealed class KipState : IDisposable
             chosen.Images.to(run.DType).clone(),
             RegressionTargets.Encode(chosen.Labels, run.Train.ClassCount, run.DType, run.Device),
             chosen.Labels.to(run.Device).clone(),
-            options.LearningRate, options.LearnLabels);
+            options);
 
         var checkpoint = run.Checkpoints.LoadLatest();
         if (checkpoint is not null)
@@ -65,6 +76,12 @@ internal sealed class KipState : IDisposable
             tensors["adam.targets.m"] = TargetOptimizer.FirstMoment;
             tensors["adam.targets.v"] = TargetOptimizer.SecondMoment;
         }
+        if (TemperatureOptimizer is not null)
+        {
+            tensors["logTemperature"] = LogTemperature!;
+            tensors["adam.logTemperature.m"] = TemperatureOptimizer.FirstMoment;
+            tensors["adam.logTemperature.v"] = TemperatureOptimizer.SecondMoment;
+        }
         run.Checkpoints.Save(Step, tensors);
     }
 
@@ -80,6 +97,11 @@ internal sealed class KipState : IDisposable
         Classes.copy_(Load("classes"));
         ImageOptimizer.Restore(Load("adam.images.m"), Load("adam.images.v"));
         TargetOptimizer?.Restore(Load("adam.targets.m"), Load("adam.targets.v"));
+        if (TemperatureOptimizer is not null)
+        {
+            LogTemperature!.copy_(Load("logTemperature"));
+            TemperatureOptimizer.Restore(Load("adam.logTemperature.m"), Load("adam.logTemperature.v"));
+        }
         Step = checkpoint.Step;
     }
 
@@ -87,5 +109,7 @@ internal sealed class KipState : IDisposable
     {
         ImageOptimizer.Dispose();
         TargetOptimizer?.Dispose();
+        TemperatureOptimizer?.Dispose();
+        LogTemperature?.Dispose();
     }
 }

@@ -36,8 +36,10 @@ public sealed class KipAlgorithmTests
         Evaluate = evaluate ?? (_ => new Dictionary<string, double>()),
     };
 
-    private static KipOptions Options(int steps, bool learnLabels = false, int checkpointInterval = 0) => new()
+    private static KipOptions Options(int steps, bool learnLabels = false, int checkpointInterval = 0,
+                                      KipLossKind loss = KipLossKind.Mse) => new()
     {
+        Loss = loss,
         ImagesPerClass = 2,
         Steps = steps,
         LearningRate = 0.01,
@@ -86,6 +88,30 @@ public sealed class KipAlgorithmTests
         last.item<double>().Should().BeLessThan(losses[0]);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Platt_loss_goes_down_and_learns_its_temperature(bool learnLabels)
+    {
+        using var scope = NewDisposeScope();
+        var progress = new RecordingProgress();
+        var store = new InMemoryCheckpointStore();
+        var options = Options(40, learnLabels, loss: KipLossKind.PlattCrossEntropy);
+        options.TargetBatchSize = 90; // the whole training set every step: a deterministic objective
+        options.LearningRate = 0.04;
+
+        var support = new KipAlgorithm().Distill(Context(Train(), checkpoints: store, progress: progress), options);
+
+        var losses = progress.Updates.Where(u => u.Loss is not null).Select(u => u.Loss!.Value).ToArray();
+        losses.Should().HaveCount(40).And.OnlyContain(l => double.IsFinite(l) && l >= 0);
+        losses.Skip(30).Average().Should().BeLessThan(0.8 * losses.Take(10).Average());
+        var logTemperature = store.Saved[^1].Tensors["logTemperature"];
+        logTemperature.shape.Should().BeEmpty();
+        logTemperature.item<double>().Should().BeGreaterThan(0, "the KRR outputs are ±1-scale regressions: sharper logits fit better, so τ grows");
+        var encoded = EncodeTargets([0, 0, 1, 1, 2, 2], Classes);
+        BitIdentical(support.Targets, encoded).Should().Be(!learnLabels);
+    }
+
     [Fact]
     public void Same_seed_gives_identical_support_and_a_different_seed_does_not()
     {
@@ -101,16 +127,21 @@ public sealed class KipAlgorithmTests
     }
 
     [Theory]
-    [InlineData(false, ScalarType.Float64)]
-    [InlineData(true, ScalarType.Float64)]
-    [InlineData(true, ScalarType.Float32)]
-    public void Cancelled_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one(bool learnLabels, ScalarType dtype)
+    [InlineData(false, ScalarType.Float64, KipLossKind.Mse)]
+    [InlineData(true, ScalarType.Float64, KipLossKind.Mse)]
+    [InlineData(true, ScalarType.Float32, KipLossKind.Mse)]
+    [InlineData(false, ScalarType.Float64, KipLossKind.PlattCrossEntropy)]
+    [InlineData(true, ScalarType.Float64, KipLossKind.PlattCrossEntropy)]
+    [InlineData(true, ScalarType.Float32, KipLossKind.PlattCrossEntropy)]
+    public void Cancelled_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one(bool learnLabels, ScalarType dtype, KipLossKind loss)
     {
         using var scope = NewDisposeScope();
         var train = Train(dtype);
-        var options = Options(20, learnLabels);
+        var options = Options(20, learnLabels, loss: loss);
+        var uninterruptedProgress = new RecordingProgress();
 
-        var uninterrupted = new KipAlgorithm().Distill(Context(train, checkpoints: new InMemoryCheckpointStore()), options);
+        var uninterruptedStore = new InMemoryCheckpointStore();
+        var uninterrupted = new KipAlgorithm().Distill(Context(train, checkpoints: uninterruptedStore, progress: uninterruptedProgress), options);
 
         var store = new InMemoryCheckpointStore();
         using var cancellation = new CancellationTokenSource();
@@ -121,6 +152,10 @@ public sealed class KipAlgorithmTests
         store.Saved.Should().ContainSingle().Which.Step.Should().Be(8);
         store.Saved[0].Tensors.Keys.Should().Contain(["images", "targets", "classes", "adam.images.m", "adam.images.v"]);
         if (learnLabels) store.Saved[0].Tensors.Keys.Should().Contain(["adam.targets.m", "adam.targets.v"]);
+        if (loss == KipLossKind.PlattCrossEntropy)
+            store.Saved[0].Tensors.Keys.Should().Contain(["logTemperature", "adam.logTemperature.m", "adam.logTemperature.v"]);
+        else
+            store.Saved[0].Tensors.Keys.Should().NotContain("logTemperature");
 
         var resumedProgress = new RecordingProgress();
         var resumed = new KipAlgorithm().Distill(Context(train, checkpoints: store, progress: resumedProgress), options);
@@ -132,6 +167,14 @@ public sealed class KipAlgorithmTests
         BitIdentical(resumed.Targets, uninterrupted.Targets).Should().BeTrue("targets after resuming must match bit for bit");
         BitIdentical(resumed.Classes, uninterrupted.Classes).Should().BeTrue();
         store.Saved[^1].Step.Should().Be(20);
+        resumedProgress.Updates.Select(u => u.Loss).Should().Equal(uninterruptedProgress.Updates.Skip(8).Select(u => u.Loss),
+            "the resumed steps' losses match the uninterrupted run's exactly");
+        if (loss == KipLossKind.PlattCrossEntropy)
+        {
+            var final = store.Saved[^1].Tensors["logTemperature"];
+            BitIdentical(final, uninterruptedStore.Saved[^1].Tensors["logTemperature"]).Should().BeTrue("log τ after resuming must match bit for bit");
+            final.ToDouble().Should().NotBe(0, "τ is learned");
+        }
     }
 
     [Fact]
