@@ -17,6 +17,10 @@ public sealed class ExperimentManifest
     public PluginSection? Kernel { get; init; }
     public required PluginSection Algorithm { get; init; }
     public IReadOnlyList<PluginSection> Evaluation { get; init; } = [];
+
+    /// <summary>A validation split held out of the training set, scored instead of the test set; null: evaluate on test.</summary>
+    public ValidationSection? Validation { get; init; }
+
     public OutputSection Output { get; init; } = new();
 
     /// <summary>Extra plugin folders, searched besides the default one next to the executable.</summary>
@@ -28,6 +32,17 @@ public sealed class PluginSection
 {
     public required string Name { get; init; }
     public JsonObject Options { get; init; } = new();
+}
+
+/// <summary>
+/// The manifest's <c>validation</c> section: a class-balanced subset of the training images, drawn with the run seed and
+/// held out before preprocessing is fitted, that the algorithm never sees and the evaluators score instead of the test
+/// set — for tuning a recipe without touching the test set.
+/// </summary>
+public sealed class ValidationSection
+{
+    /// <summary>How many training images to hold out, the same number from every class (a multiple of the class count).</summary>
+    public required int Images { get; init; }
 }
 
 public sealed class OutputSection

@@ -39,6 +39,8 @@ public sealed record ExperimentPlan(
         if (Kernel is not null) json["kernel"] = Section(Kernel);
         json["algorithm"] = Section(Algorithm);
         json["evaluation"] = new JsonArray(Evaluation.Select(p => (JsonNode)Section(p)).ToArray());
+        // Only when present, so that the resolved manifest of a run without one (and its folder) stays as it was.
+        if (Manifest.Validation is { } validation) json["validation"] = new JsonObject { ["images"] = validation.Images };
         json["output"] = new JsonObject { ["directory"] = Manifest.Output.Directory, ["tensorboard"] = Manifest.Output.TensorBoard };
         if (Manifest.Plugins.Count > 0) json["plugins"] = new JsonArray(Manifest.Plugins.Select(p => (JsonNode)p!).ToArray());
         return json;

@@ -16,13 +16,16 @@ public static partial class ExperimentPlanner
 {
     /// <summary>The manifest's top-level fields, in the order error messages list them.</summary>
     public static IReadOnlyList<string> TopLevelFields { get; } =
-        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "output", "plugins", "sweep", SchemaField];
+        ["name", "description", "seed", "device", "dtype", "dataset", "preprocess", "kernel", "algorithm", "evaluation", "validation", "output", "plugins", "sweep", SchemaField];
 
     /// <summary>Names the manifest's JSON Schema for editors (see <see cref="ManifestSchema"/>); read by nothing else.</summary>
     public const string SchemaField = "$schema";
 
     /// <summary>The fields of the <c>output</c> section.</summary>
     public static IReadOnlyList<string> OutputFields { get; } = ["directory", "tensorboard"];
+
+    /// <summary>The fields of the <c>validation</c> section.</summary>
+    public static IReadOnlyList<string> ValidationFields { get; } = ["images"];
 
     /// <summary>The allowed <c>dtype</c> values.</summary>
     public static IReadOnlyList<string> DTypes { get; } = ["float32", "float64"];
@@ -98,6 +101,7 @@ public static partial class ExperimentPlanner
             Kernel = ReadSection(json["kernel"], "kernel", problems, required: false),
             Algorithm = ReadSection(json["algorithm"], "algorithm", problems, required: true) ?? Placeholder,
             Evaluation = ReadSections(json["evaluation"], "evaluation", problems),
+            Validation = ReadValidation(json["validation"], problems),
             Output = ReadOutput(json["output"], problems),
             Plugins = ReadStrings(json["plugins"], "plugins", problems),
         };
@@ -184,6 +188,34 @@ public static partial class ExperimentPlanner
             Directory = ReadString(output, "directory", problems, path: "output.directory"),
             TensorBoard = tensorBoard?.GetValueKind() != JsonValueKind.False,
         };
+    }
+
+    /// <summary>
+    /// The validation split's size; here only what needs no data (an integer ≥ 1): whether the training set can spare
+    /// that many, evenly over its classes, is checked once it is loaded (<see cref="Runs.ValidationSplit"/>).
+    /// </summary>
+    private static ValidationSection? ReadValidation(JsonNode? node, List<string> problems)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject validation)
+        {
+            problems.Add($"validation: expected an object {{ \"images\": N }}, got {node.ToJsonString()}");
+            return null;
+        }
+        foreach (var (key, _) in validation)
+            if (!ValidationFields.Contains(key)) problems.Add($"validation.{key}: unknown field; allowed: {string.Join(", ", ValidationFields)}");
+        var images = validation["images"];
+        if (images is null)
+        {
+            problems.Add("validation.images: required, the number of training images to hold out (a multiple of the class count)");
+            return null;
+        }
+        if (images.GetValueKind() != JsonValueKind.Number || !images.AsValue().TryGetValue<int>(out var count) || count < 1)
+        {
+            problems.Add($"validation.images: must be an integer ≥ 1 (training images held out, a multiple of the class count), got {images.ToJsonString()}");
+            return null;
+        }
+        return new ValidationSection { Images = count };
     }
 
     private static IReadOnlyList<string> ReadStrings(JsonNode? node, string path, List<string> problems)

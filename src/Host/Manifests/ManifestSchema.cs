@@ -72,6 +72,23 @@ public static class ManifestSchema
         ["kernel"] = Reference(PluginKinds.Kernel, "The kernel the algorithm and kernel ridge regression use."),
         ["algorithm"] = Reference(PluginKinds.Algorithm, "Produces the support set (the distilled images and their labels)."),
         ["evaluation"] = OneOrMany(PluginKinds.Evaluator, "Evaluators that score the support set, periodically and at the end."),
+        ["validation"] = new JsonObject
+        {
+            ["description"] = "Hold out a class-balanced validation split of the training images (drawn with the seed, before preprocessing is fitted): the algorithm never sees it, and every evaluator scores on it instead of the test set (figures named validationAccuracy, …). Tune on validation, report test.",
+            ["type"] = "object",
+            ["required"] = Strings("images"),
+            ["additionalProperties"] = false,
+            ["properties"] = new JsonObject
+            {
+                ["images"] = new JsonObject
+                {
+                    ["description"] = "Training images to hold out, the same number from every class: a multiple of the class count, leaving every class at least one training image.",
+                    ["type"] = "integer",
+                    ["minimum"] = 1,
+                    ["maximum"] = int.MaxValue,
+                },
+            },
+        },
         ["output"] = new JsonObject
         {
             ["description"] = "Where and what the run writes.",

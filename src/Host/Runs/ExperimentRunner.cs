@@ -51,9 +51,9 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support, bool final = false)
         {
             using var noGrad = no_grad();
-            var context = baseContext.ForEvaluation(support, data.Test, kernel, final);
+            var context = baseContext.ForEvaluation(support, data.Evaluation, kernel, final);
             return evaluators.ToDictionary(e => e.Choice.Plugin.Name,
-                e => ResultGuards.RequireFiniteFigures(e.Choice.Plugin.Name, e.Plugin.Evaluate(context, e.Choice.Options)));
+                e => data.NameFigures(ResultGuards.RequireFiniteFigures(e.Choice.Plugin.Name, e.Plugin.Evaluate(context, e.Choice.Options))));
         }
 
         logger.LogInformation("Distilling with {Algorithm}", plan.Algorithm.Plugin.Name);
@@ -86,7 +86,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         WriteDistilledSet(folder, supportSet, data);
         recorder.Finished(evaluations, folder.ImageGrid);
 
-        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count);
+        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count)
+        {
+            EvaluatedOn = data.EvaluatedOn,
+        };
         AtomicFile.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return metrics;
     }
@@ -176,10 +179,19 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             folder.Path, StartingPoint(folder), Path.GetFileName(folder.PreviousMetrics));
     }
 
-    /// <summary>The preprocessed splits on the run's device, the fitted transforms and their state (saved with the run).</summary>
-    private sealed record PreparedData(ImageSet Train, ImageSet Test, IReadOnlyList<IImageTransform> Transforms, IReadOnlyDictionary<string, Tensor> State)
+    /// <summary>
+    /// The preprocessed splits on the run's device — what the algorithm trains on, and what the evaluators score on:
+    /// the test set, or the validation split held out of the training set (<see cref="EvaluatedOn"/>) — the fitted
+    /// transforms and their state (saved with the run).
+    /// </summary>
+    private sealed record PreparedData(ImageSet Train, ImageSet Evaluation, string EvaluatedOn,
+                                       IReadOnlyList<IImageTransform> Transforms, IReadOnlyDictionary<string, Tensor> State)
     {
         public Tensor ToPixels(Tensor images) => Transforms.Reverse().Aggregate(images, (x, t) => t.Inverse(x));
+
+        /// <summary>An evaluator's figures under names that say which set they were measured on (see <see cref="ValidationSplit.NameFigures"/>).</summary>
+        public IReadOnlyDictionary<string, double> NameFigures(IReadOnlyDictionary<string, double> figures) =>
+            EvaluatedOn == RunMetrics.Validation ? ValidationSplit.NameFigures(figures) : figures;
     }
 
     private PreparedData LoadData(ExperimentPlan plan, RunContext context)
@@ -189,8 +201,21 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             plan.Dataset.Plugin.Name, splits.Train.Count, splits.Test.Count, splits.Train.ClassCount,
             splits.Train.Channels, splits.Train.Height, splits.Train.Width);
 
-        var train = splits.Train.Images.to(context.DType);
-        var test = splits.Test.Images.to(context.DType);
+        // The validation split leaves the training set before anything is fitted on it: the algorithm and the
+        // preprocessing never see it, and the test set is not used at all.
+        var (trainSet, evaluationSet, evaluatedOn) = (splits.Train, splits.Test, RunMetrics.Test);
+        if (plan.Manifest.Validation is { } validation)
+        {
+            (trainSet, evaluationSet) = ValidationSplit.Apply(splits.Train, validation, context);
+            evaluatedOn = RunMetrics.Validation;
+            logger.LogInformation(
+                "Validation split: {Held} of the {Total} training images ({PerClass} per class, drawn with seed {Seed}) held out; " +
+                "distillation uses the other {Kept}, and every figure is measured on the split (validation…), not on the test set",
+                evaluationSet.Count, splits.Train.Count, evaluationSet.Count / trainSet.ClassCount, context.Seed, trainSet.Count);
+        }
+
+        var train = trainSet.Images.to(context.DType);
+        var test = evaluationSet.Images.to(context.DType);
         ResultGuards.RequireFiniteImages($"dataset '{plan.Dataset.Plugin.Name}'", "loaded", train, test, "the dataset's files or its loader produce NaN or infinite pixels");
         var transforms = new List<IImageTransform>();
         var state = new Dictionary<string, Tensor>();
@@ -205,9 +230,9 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             foreach (var (name, tensor) in transform.State) state[$"{index}.{choice.Plugin.Name}.{name}"] = tensor;
         }
         return new PreparedData(
-            splits.Train with { Images = train.to(context.Device), Labels = splits.Train.Labels.to(context.Device) },
-            splits.Test with { Images = test.to(context.Device), Labels = splits.Test.Labels.to(context.Device) },
-            transforms, state);
+            trainSet with { Images = train.to(context.Device), Labels = trainSet.Labels.to(context.Device) },
+            evaluationSet with { Images = test.to(context.Device), Labels = evaluationSet.Labels.to(context.Device) },
+            evaluatedOn, transforms, state);
     }
 
     private void WriteDistilledSet(RunFolder folder, SupportSet support, PreparedData data)

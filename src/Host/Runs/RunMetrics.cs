@@ -12,8 +12,18 @@ public sealed record RunMetrics(
     long PeakMemoryBytes,
     int SupportSize)
 {
+    /// <summary><see cref="EvaluatedOn"/> of a run scored on the test set.</summary>
+    public const string Test = "test";
+
+    /// <summary><see cref="EvaluatedOn"/> of a run scored on a validation split held out of the training set (manifest <c>validation</c>).</summary>
+    public const string Validation = "validation";
+
+    /// <summary>Which images the figures were measured on: <see cref="Test"/> or <see cref="Validation"/>, written as <c>evaluatedOn</c>.</summary>
+    public string EvaluatedOn { get; init; } = Test;
+
     public JsonObject ToJson() => new()
     {
+        ["evaluatedOn"] = EvaluatedOn,
         ["evaluations"] = new JsonObject(Evaluations.Select(e => KeyValuePair.Create(e.Key,
             (JsonNode?)new JsonObject(e.Value.Select(v => KeyValuePair.Create(v.Key, JsonNumbers.FiniteOrNull(v.Value))))))),
         ["supportSize"] = SupportSize,
@@ -45,9 +55,16 @@ public sealed record RunMetrics(
                 : JsonFile.Double(f.Value) ?? throw new DataFormatException(path, $"damaged: 'evaluations.{evaluator}.{f.Key}' is not a number"));
         }
         var supportSize = Required("supportSize", JsonFile.Long(json["supportSize"]));
+        // Absent from files written before validation splits existed: those were all scored on the test set.
+        var evaluatedOn = json["evaluatedOn"] is null ? Test
+            : JsonFile.String(json["evaluatedOn"]) is Test or Validation ? JsonFile.String(json["evaluatedOn"])!
+            : throw new DataFormatException(path, $"damaged: 'evaluatedOn' must be \"{Test}\" or \"{Validation}\"");
         return new RunMetrics(evaluations, Required("wallSeconds", JsonFile.Double(json["wallSeconds"])),
             Required("peakMemoryBytes", JsonFile.Long(json["peakMemoryBytes"])),
-            supportSize is >= 0 and <= int.MaxValue ? (int)supportSize : throw new DataFormatException(path, "damaged: 'supportSize' is out of range"));
+            supportSize is >= 0 and <= int.MaxValue ? (int)supportSize : throw new DataFormatException(path, "damaged: 'supportSize' is out of range"))
+        {
+            EvaluatedOn = evaluatedOn,
+        };
     }
 
     /// <summary>Peak resident memory of this process (VmHWM on Linux), native libtorch allocations included.</summary>

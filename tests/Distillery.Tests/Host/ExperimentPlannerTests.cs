@@ -160,7 +160,7 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
     {
         Problems(m => m["algorithm"]!["options"]!["stepz"] = 3).Should().ContainSingle()
             .Which.Should().Be("algorithm.options.stepz: unknown option; allowed: imagesPerClass, steps, learningRate, " +
-                               "targetBatchSize, regularization, learnLabels, evaluationInterval, checkpointInterval");
+                               "targetBatchSize, regularization, loss, temperatureLearningRate, learnLabels, evaluationInterval, checkpointInterval");
     }
 
     [Fact]
