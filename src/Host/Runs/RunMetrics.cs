@@ -56,9 +56,12 @@ public sealed record RunMetrics(
         }
         var supportSize = Required("supportSize", JsonFile.Long(json["supportSize"]));
         // Absent from files written before validation splits existed: those were all scored on the test set.
-        var evaluatedOn = json["evaluatedOn"] is null ? Test
-            : JsonFile.String(json["evaluatedOn"]) is Test or Validation ? JsonFile.String(json["evaluatedOn"])!
-            : throw new DataFormatException(path, $"damaged: 'evaluatedOn' must be \"{Test}\" or \"{Validation}\"");
+        var evaluatedOn = json["evaluatedOn"] is null ? Test : JsonFile.String(json["evaluatedOn"]) switch
+        {
+            Test => Test,
+            Validation => Validation,
+            _ => throw new DataFormatException(path, $"damaged: 'evaluatedOn' must be \"{Test}\" or \"{Validation}\""),
+        };
         return new RunMetrics(evaluations, Required("wallSeconds", JsonFile.Double(json["wallSeconds"])),
             Required("peakMemoryBytes", JsonFile.Long(json["peakMemoryBytes"])),
             supportSize is >= 0 and <= int.MaxValue ? (int)supportSize : throw new DataFormatException(path, "damaged: 'supportSize' is out of range"))
