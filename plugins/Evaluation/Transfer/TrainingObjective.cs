@@ -23,8 +23,9 @@ public sealed class TrainingObjective : IDisposable
     /// <param name="supportTargets">[n, C] support targets (e.g. one-hot minus 1/C, or learned labels).</param>
     /// <param name="labelScale">
     /// c &gt; 0, MSE only: the loss is ½ · mean over the batch of ‖f(x) − c·y‖² / c² (RFAD's finite-network MSE, Loo et al.
-    /// 2022, <c>label_scale</c>): the network is fitted to c·y — larger targets, far from the near-zero outputs of a
-    /// (centred) network at init — while the loss, and the size of its gradient at init, stay in label units.
+    /// 2022, <c>label_scale</c>): the network is fitted to c·y — larger targets, so the parameters move farther from
+    /// init — while the loss stays in label units (it is ½‖f/c − y‖²), comparable across c. Its gradient at a zero output
+    /// is 1/c of the unscaled loss's, and the linearised dynamics run c² slower: with SGD, c changes the useful learning rate.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">c is not positive, or not 1 with cross-entropy.</exception>
     public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale)
