@@ -40,7 +40,6 @@ public sealed class CentredNetwork : nn.Module<Tensor, Tensor>
             }
         _network = network;
         _initial = sameArchitecture;
-        InitialParameters = frozen.Select(p => (Tensor)p.parameter).ToArray();
         register_module("network", network);
         register_module("initial", sameArchitecture);
     }
@@ -48,8 +47,9 @@ public sealed class CentredNetwork : nn.Module<Tensor, Tensor>
     /// <summary>θ, the parameters of the trained network (not the frozen copy).</summary>
     public IEnumerable<Parameter> TrainableParameters => _network.parameters();
 
-    /// <summary>θ₀, aligned with <see cref="TrainableParameters"/>; owned by this module (do not dispose).</summary>
-    public IReadOnlyList<Tensor> InitialParameters { get; }
+    /// <summary>θ₀, aligned with <see cref="TrainableParameters"/>; owned by this module (do not dispose). Read afresh on each
+    /// call, because <c>to(…)</c> replaces a module's parameter objects.</summary>
+    public IReadOnlyList<Tensor> InitialParameters => _initial.parameters().Select(p => (Tensor)p).ToArray();
 
     /// <summary>f(x; θ) − f(x; θ₀) for images x [n, C, H, W]: [n, classes], differentiable in θ only.</summary>
     public override Tensor forward(Tensor input)
