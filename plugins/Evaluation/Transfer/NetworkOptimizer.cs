@@ -18,18 +18,34 @@ public abstract class NetworkOptimizer : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly double _weightDecay;
+    private readonly IReadOnlyList<Tensor>? _decayTowards;
 
-    protected NetworkOptimizer(IEnumerable<Parameter> parameters, double weightDecay)
+    /// <param name="parameters">The parameters to update (the caller's; not disposed here).</param>
+    /// <param name="weightDecay">λ: the gradient gets λ·(θ − θ_anchor) added.</param>
+    /// <param name="decayTowards">θ_anchor, aligned with <paramref name="parameters"/> (same shapes); null: 0, plain L2 decay.</param>
+    protected NetworkOptimizer(IEnumerable<Parameter> parameters, double weightDecay, IReadOnlyList<Tensor>? decayTowards)
     {
         _parameters = parameters.ToArray();
         _weightDecay = weightDecay;
+        if (decayTowards is not null && decayTowards.Count != _parameters.Length)
+            throw new ArgumentException($"{decayTowards.Count} decay anchors for {_parameters.Length} parameters", nameof(decayTowards));
+        _decayTowards = decayTowards;
     }
 
     /// <summary>SGD (momentum 0.9) or Adam (β 0.9, 0.999, ε 1e-8), as <paramref name="optimizer"/> says.</summary>
-    public static NetworkOptimizer Create(TransferOptimizer optimizer, IEnumerable<Parameter> parameters, double weightDecay) => optimizer switch
+    /// <param name="optimizer">Which optimiser.</param>
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="weightDecay">L2 weight decay λ, added to the gradient.</param>
+    /// <param name="decayTowards">
+    /// Optional anchors the decay pulls towards instead of 0 (aligned with <paramref name="parameters"/>, owned by the caller):
+    /// a centred network's θ₀, as RFAD decays a centred network with λ‖θ − θ₀‖² — decay towards 0 would pull the centred
+    /// function towards −f(x; θ₀), a random function.
+    /// </param>
+    public static NetworkOptimizer Create(TransferOptimizer optimizer, IEnumerable<Parameter> parameters, double weightDecay,
+                                          IReadOnlyList<Tensor>? decayTowards = null) => optimizer switch
     {
-        TransferOptimizer.Sgd => new MomentumSgd(parameters, weightDecay, momentum: 0.9),
-        TransferOptimizer.Adam => new Adam(parameters, weightDecay),
+        TransferOptimizer.Sgd => new MomentumSgd(parameters, weightDecay, decayTowards, momentum: 0.9),
+        TransferOptimizer.Adam => new Adam(parameters, weightDecay, decayTowards),
         _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, null),
     };
 
@@ -53,7 +69,8 @@ public abstract class NetworkOptimizer : IDisposable
         {
             var grad = _parameters[i].grad;
             if (grad is null) continue;
-            if (_weightDecay != 0) grad = grad.add(_parameters[i], weightDecay);
+            if (_weightDecay != 0)
+                grad = grad.add(_decayTowards is null ? _parameters[i] : _parameters[i].sub(_decayTowards[i]), weightDecay);
             Update(i, _parameters[i], grad, learningRate);
         }
     }
@@ -70,8 +87,8 @@ public abstract class NetworkOptimizer : IDisposable
     public abstract void Dispose();
 
     /// <summary>SGD with momentum μ (no dampening): b ← g on the first step, then b ← μb + g; θ ← θ − lr·b.</summary>
-    private sealed class MomentumSgd(IEnumerable<Parameter> parameters, double weightDecay, double momentum)
-        : NetworkOptimizer(parameters, weightDecay)
+    private sealed class MomentumSgd(IEnumerable<Parameter> parameters, double weightDecay, IReadOnlyList<Tensor>? decayTowards, double momentum)
+        : NetworkOptimizer(parameters, weightDecay, decayTowards)
     {
         private readonly Dictionary<int, Tensor> _buffers = new();
 
@@ -95,7 +112,8 @@ public abstract class NetworkOptimizer : IDisposable
     }
 
     /// <summary>Adam (Kingma &amp; Ba) with PyTorch's placement of ε: θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).</summary>
-    private sealed class Adam(IEnumerable<Parameter> parameters, double weightDecay) : NetworkOptimizer(parameters, weightDecay)
+    private sealed class Adam(IEnumerable<Parameter> parameters, double weightDecay, IReadOnlyList<Tensor>? decayTowards)
+        : NetworkOptimizer(parameters, weightDecay, decayTowards)
     {
         private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
         private readonly Dictionary<int, (Tensor Mean, Tensor Square, int Step)> _moments = new();

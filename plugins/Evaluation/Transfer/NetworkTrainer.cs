@@ -19,7 +19,10 @@ public sealed class NetworkTrainer(TransferOptions options)
         using var grad = enable_grad();
         network.train();
         var inputs = images.detach();
-        using var optimizer = NetworkOptimizer.Create(options.Optimizer, network.parameters(), options.WeightDecay);
+        // A centred network's frozen copy is not trained, and its decay pulls towards θ₀ (see NetworkOptimizer.Create).
+        var centred = network as CentredNetwork;
+        using var optimizer = NetworkOptimizer.Create(options.Optimizer, centred?.TrainableParameters ?? network.parameters(),
+                                                      options.WeightDecay, centred?.InitialParameters);
         var learningRate = options.ResolvedLearningRate();
 
         var lastLoss = double.NaN;

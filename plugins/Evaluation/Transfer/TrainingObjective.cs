@@ -4,36 +4,59 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Distillery.Evaluation.Transfer;
 
-/// <summary>The training loss of a transfer network on (a batch of) the support set, with its targets prepared once.</summary>
+/// <summary>
+/// The training loss of a transfer network on (a batch of) the support set, with its targets prepared once (a detached
+/// copy, of the support targets' dtype and device, owned and disposed by this object).
+/// </summary>
 public sealed class TrainingObjective : IDisposable
 {
     private readonly TransferLoss _loss;
-    private readonly Tensor _targets; // [n, C] regression targets or soft labels, or [n] class indices
+    private readonly Tensor _targets; // [n, C] regression targets (× c) or soft labels, or [n] class indices
+    private readonly double _labelScale;
 
+    /// <summary>A loss without label scaling (c = 1).</summary>
     public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets)
+        : this(loss, crossEntropyTargets, supportTargets, labelScale: 1) { }
+
+    /// <param name="loss">MSE on the (scaled) targets, or cross-entropy.</param>
+    /// <param name="crossEntropyTargets">With cross-entropy: argmax classes or softmax soft labels.</param>
+    /// <param name="supportTargets">[n, C] support targets (e.g. one-hot minus 1/C, or learned labels).</param>
+    /// <param name="labelScale">
+    /// c &gt; 0, MSE only: the loss is ½ · mean over the batch of ‖f(x) − c·y‖² / c² (RFAD's finite-network MSE, Loo et al.
+    /// 2022, <c>label_scale</c>): the network is fitted to c·y — larger targets, so the parameters move farther from
+    /// init — while the loss stays in label units (it is ½‖f/c − y‖²), comparable across c. Its gradient at a zero output
+    /// is 1/c of the unscaled loss's, and the linearised dynamics run c² slower: with SGD, c changes the useful learning rate.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">c is not positive, or not 1 with cross-entropy.</exception>
+    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale)
     {
+        if (!(labelScale > 0) || (loss != TransferLoss.Mse && labelScale != 1))
+            throw new ArgumentOutOfRangeException(nameof(labelScale), labelScale, "label scaling is a positive factor of MSE targets only");
         _loss = loss;
+        _labelScale = labelScale;
         using var noGrad = no_grad();
         var targets = supportTargets.detach();
-        _targets = loss == TransferLoss.Mse ? targets.clone()
+        using var scale = labelScale.ToScalar(); // held for the native call (see HeldScalars)
+        _targets = loss == TransferLoss.Mse ? targets.mul(scale)
             : crossEntropyTargets == CrossEntropyTargets.Argmax ? targets.argmax(1)
             : targets.softmax(1);
     }
 
-    /// <summary>The loss of <paramref name="outputs"/> for the support rows <paramref name="rows"/> (null: all rows, in order).</summary>
+    /// <summary>The scalar loss of <paramref name="outputs"/> [batch, C] for the support rows <paramref name="rows"/> (null: all rows, in order).</summary>
     public Tensor Compute(Tensor outputs, Tensor? rows)
     {
         var targets = rows is null ? _targets : _targets.index_select(0, rows);
         if (_loss == TransferLoss.Mse)
         {
             var residuals = outputs.sub(targets);
-            using var half = 0.5.ToScalar(); // held for the native call (see HeldScalars)
-            return residuals.mul(residuals).sum(1).mean().mul(half); // ½‖f(x) − y‖², averaged over the batch
+            using var factor = (0.5 / (_labelScale * _labelScale)).ToScalar(); // held for the native call (see HeldScalars)
+            return residuals.mul(residuals).sum(1).mean().mul(factor); // ½‖f(x) − c·y‖² / c², averaged over the batch
         }
         return targets.dim() == 1
             ? F.cross_entropy(outputs, targets)
             : -(targets * F.log_softmax(outputs, 1)).sum(1).mean();
     }
 
+    /// <summary>Frees the prepared targets.</summary>
     public void Dispose() => _targets.Dispose();
 }

@@ -16,6 +16,10 @@ namespace Distillery.Evaluation.Transfer;
 [ExportEvaluator("transfer", Description = "Train fresh finite networks (fc or convnet) on the support set: test accuracy mean ± std over seeds.")]
 public sealed class TransferEvaluator : IEvaluator<TransferOptions>
 {
+    /// <summary>Trains <c>options.Seeds</c> networks on <c>evaluation.Support</c> and measures each on <c>evaluation.Test</c>.</summary>
+    /// <returns>testAccuracy (mean, a fraction), testAccuracyStd (ddof 0), seeds, trainLoss (mean last-step loss), testAccuracySeed{i}.</returns>
+    /// <exception cref="DistilleryException">Empty support, or support and test disagree on the class count.</exception>
+    /// <exception cref="NumericalFailureException">Training diverged or the trained network's test outputs are not finite.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(EvaluationContext evaluation, TransferOptions options)
     {
         var support = evaluation.Support;
@@ -26,7 +30,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
 
         using var images = support.Images.detach().to(evaluation.DType, evaluation.Device);
         using var targets = support.Targets.detach().to(evaluation.DType, evaluation.Device);
-        using var objective = new TrainingObjective(options.Loss, options.CrossEntropyTargets, targets);
+        using var objective = new TrainingObjective(options.Loss, options.CrossEntropyTargets, targets, options.LabelScale);
         var trainer = new NetworkTrainer(options);
         var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
 
@@ -52,15 +56,22 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         return Figures(accuracies, losses);
     }
 
-    /// <summary>Built and initialised on the CPU (so init is the same on every device), then moved.</summary>
+    /// <summary>
+    /// Built and initialised on the CPU (so init is the same on every device), then moved; with centring, wrapped in a
+    /// <see cref="CentredNetwork"/> around a second instance moved alike (so θ₀ is copied in the run's dtype, exactly).
+    /// </summary>
     private static nn.Module<Tensor, Tensor> Build(TransferOptions options, long[] imageShape, int classes, Generator generator, RunContext run)
     {
-        nn.Module<Tensor, Tensor> network;
-        using (new GlobalGeneratorGuard())
-            network = TransferNetworks.Create(options.Network, options.ResolvedWidth(), options.ResolvedDepth(), options.Norm,
-                                              imageShape[1], imageShape[2], imageShape[3], classes);
+        nn.Module<Tensor, Tensor> Create()
+        {
+            using (new GlobalGeneratorGuard())
+                return TransferNetworks.Create(options.Network, TransferNetworks.Layers(options), options.ResolvedWidth(), options.ResolvedDepth(),
+                                               options.Norm, imageShape[1], imageShape[2], imageShape[3], classes);
+        }
+        var network = Create();
         ParameterInit.Apply(network, generator);
-        return network.to(run.DType).to(run.Device);
+        network = network.to(run.DType).to(run.Device);
+        return options.Centering ? new CentredNetwork(network, Create().to(run.DType).to(run.Device)) : network;
     }
 
     /// <summary>Mean and population std (ddof 0, as numpy's std in the reference code) plus the per-seed values.</summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Distillery.Abstractions.Plugins;
 
 namespace Distillery.Evaluation.Transfer;
 
@@ -36,6 +37,19 @@ public enum CrossEntropyTargets
     Softmax,
 }
 
+/// <summary>How the weights of the transfer network's dense and convolution layers are parameterised and drawn.</summary>
+public enum TransferParameterization
+{
+    /// <summary>PyTorch's layers and default init: weights and biases ~ U(−1/√fan_in, 1/√fan_in), used as drawn.</summary>
+    Standard,
+    /// <summary>
+    /// neural-tangents' <c>parameterization='ntk'</c> (stax.Dense / stax.Conv): weights and biases ~ N(0, 1), scaled in the
+    /// forward pass by wStd/√fan_in and bStd. At init the network is then a draw from the kernels' NNGP with the same
+    /// wStd and bStd (the <c>fc</c> and <c>convnet</c> kernels).
+    /// </summary>
+    Ntk,
+}
+
 public enum TransferOptimizer
 {
     /// <summary>SGD with momentum 0.9.</summary>
@@ -47,7 +61,7 @@ public enum TransferOptimizer
 /// Options of the transfer evaluator. Nullable options default per network or optimiser (see each description),
 /// so one manifest line such as <c>"network": "fc"</c> gives sensible settings.
 /// </summary>
-public sealed class TransferOptions
+public sealed class TransferOptions : IValidatableOptions
 {
     [Description("Finite network trained on the support set: fc or convnet.")]
     public TransferNetwork Network { get; set; } = TransferNetwork.Convnet;
@@ -60,6 +74,29 @@ public sealed class TransferOptions
 
     [Description("Normalisation after each convolution (convnet only): instance or none.")]
     public TransferNorm Norm { get; set; } = TransferNorm.Instance;
+
+    /// <summary>Standard or NTK layers (see <see cref="TransferParameterization"/>); applies to fc and convnet alike.</summary>
+    [Description("Layer parameterisation: standard (PyTorch's layers and init) or ntk (weights and biases ~ N(0, 1), scaled by " +
+                 "wStd/√fan_in and bStd in the forward pass, as neural-tangents' stax; with norm none the network matches the fc or convnet kernel).")]
+    public TransferParameterization Parameterization { get; set; } = TransferParameterization.Standard;
+
+    /// <summary>W_std of neural-tangents' NTK layers; the default √2 is the kernels' (ReLU's variance-preserving gain).</summary>
+    [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Weight standard deviation of the ntk parameterisation (ignored by standard): the kernels' wStd.")]
+    public double WStd { get; set; } = Math.Sqrt(2);
+
+    /// <summary>b_std of neural-tangents' NTK layers; the default 0.1 is the kernels'.</summary>
+    [Range(0.0, double.MaxValue), Description("Bias standard deviation of the ntk parameterisation (ignored by standard): the kernels' bStd.")]
+    public double BStd { get; set; } = 0.1;
+
+    /// <summary>Centring (DESIGN §4; RFAD's <c>--centering</c>): see <see cref="CentredNetwork"/>.</summary>
+    [Description("Train the centred network f(x; θ) − f(x; θ₀) (θ₀: a frozen copy of the initial parameters), which starts at 0 as the " +
+                 "kernel regime assumes, and predict with it; weight decay then pulls θ towards θ₀ rather than 0 (RFAD).")]
+    public bool Centering { get; set; }
+
+    /// <summary>Label scaling c (DESIGN §4; RFAD's <c>label_scale</c>): see <see cref="TrainingObjective"/>.</summary>
+    [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("With mse: train on c · targets, the loss divided by c² so that it stays in label units " +
+                 "(RFAD's label_scale; its finite-network evaluation uses 8). 1: the targets as they are.")]
+    public double LabelScale { get; set; } = 1;
 
     [Description("Training loss: mse (on the support targets) or crossEntropy.")]
     public TransferLoss Loss { get; set; } = TransferLoss.Mse;
@@ -99,4 +136,12 @@ public sealed class TransferOptions
     public int ResolvedDepth() => Depth ?? (Network == TransferNetwork.Fc ? 1 : 3);
     public double ResolvedLearningRate() => LearningRate ?? (Optimizer == TransferOptimizer.Sgd ? 0.01 : 0.001);
     public int ResolvedBatchSize(int supportCount) => Math.Min(BatchSize ?? 256, supportCount);
+
+    /// <summary>Cross-field checks the host reports with the option's manifest path (see <see cref="IValidatableOptions"/>).</summary>
+    public IEnumerable<(string Option, string Message)> Validate()
+    {
+        // Scaling soft-label logits would change their temperature, not their scale: refuse rather than guess.
+        if (Loss != TransferLoss.Mse && LabelScale != 1)
+            yield return (nameof(LabelScale), $"scales the regression targets of loss mse only; it must be 1 with loss crossEntropy");
+    }
 }

@@ -38,17 +38,22 @@ public sealed class NativeScalarTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(TransferNetwork.Fc, TransferNorm.None)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.None)]
-    public void The_layers_of_every_transfer_network_pass_libtorch_no_unheld_scalar(TransferNetwork network, TransferNorm norm)
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Standard, false)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, TransferParameterization.Standard, false)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Standard, false)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Ntk, true)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Ntk, true)]
+    public void The_layers_of_every_transfer_network_pass_libtorch_no_unheld_scalar(TransferNetwork network, TransferNorm norm,
+                                                                                   TransferParameterization parameterization, bool centred)
     {
         using var scanner = new ScalarTemporaryScanner(AppContext.BaseDirectory);
-        using var model = TransferNetworks.Create(network, 8, 2, norm, 1, 8, 8, 3);
-        var layers = model.modules().Select(m => m.GetType()).Append(model.GetType()).Distinct().ToList();
+        var layers = TransferNetworks.Layers(new TransferOptions { Parameterization = parameterization });
+        nn.Module<Tensor, Tensor> Create() => TransferNetworks.Create(network, layers, 8, 2, norm, 1, 8, 8, 3);
+        using var model = centred ? new CentredNetwork(Create(), Create()) : Create();
+        var types = model.modules().Select(m => m.GetType()).Append(model.GetType()).Distinct().ToList();
 
-        layers.Where(scanner.ForwardMakesTemporary).Should().BeEmpty();
-        layers.Count.Should().BeGreaterThan(2);
+        types.Where(scanner.ForwardMakesTemporary).Should().BeEmpty();
+        types.Count.Should().BeGreaterThan(2);
     }
 
     [Fact]

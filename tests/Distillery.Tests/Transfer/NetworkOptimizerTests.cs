@@ -72,4 +72,19 @@ public sealed class NetworkOptimizerTests
         actual.Should().Equal(expected);
         rate.Should().Be(0, "the cosine schedule ends at 0");
     }
+
+    [Fact]
+    public void Weight_decay_pulls_towards_the_given_anchors_instead_of_zero()
+    {
+        // With a zero loss gradient, one SGD step is θ ← θ − lr·λ·(θ − anchor): 3 − 0.1·0.5·(3 − 1) = 2.9.
+        using var scope = NewDisposeScope();
+        var parameter = new TorchSharp.Modules.Parameter(tensor(new double[] { 3, -2 }));
+        var anchor = tensor(new double[] { 1, -2 });
+        using var optimizer = NetworkOptimizer.Create(TransferOptimizer.Sgd, [parameter], weightDecay: 0.5, decayTowards: [anchor]);
+        parameter.sum().mul(zeros(1, float64)).sum().backward(); // a gradient that exists and is zero
+
+        optimizer.Step(0.1);
+
+        parameter.detach().data<double>().ToArray().Should().Equal(2.9, -2);
+    }
 }
