@@ -68,23 +68,32 @@ internal static class PixelBand
     }
 
     /// <summary>
-    /// A k×k SAME convolution with zero padding: mean_δ Σ(p + δ, p′ + δ) over the k² offsets δ. Both pixels move by the
-    /// same δ (weights are i.i.d. across filter taps, so only equal taps correlate), so the offset p′ − p is unchanged
-    /// and the operation is a k×k box mean over the positions, one 2-D average pool per offset. Entries whose partner
-    /// lies outside are not zero afterwards; the caller masks them.
+    /// A k×k SAME convolution with zero padding, as a sum: Σ_δ Σ(p + δ, p′ + δ) over the k² offsets δ (the caller
+    /// divides by k²). Both pixels move by the same δ (weights are i.i.d. across filter taps, so only equal taps
+    /// correlate), so the offset p′ − p is unchanged and the operation is a k×k box sum over the positions; it is
+    /// separable, so one axis at a time, each tap one in-place add of a shifted view (2-D pooling kernels were 7×
+    /// slower here). Entries whose partner lies outside the image are not zero afterwards; the caller masks them.
     /// </summary>
-    public static Tensor BoxMean(Tensor band, int size)
+    public static Tensor BoxSum(Tensor band, int size)
     {
-        var shape = band.shape;
-        var (height, width) = (shape[^2], shape[^1]);
         using var scope = NewDisposeScope();
-        var planes = band.reshape(-1, height, width);
-        var low = (size - 1) / 2; // SAME: the extra row of an even filter goes on the high side, as in XLA
-        var high = size - 1 - low;
-        var pooled = low == high
-            ? nn.functional.avg_pool2d(planes, [size, size], [1, 1], [low, low], count_include_pad: true)
-            : nn.functional.avg_pool2d(nn.functional.pad(planes, [low, high, low, high]), [size, size], [1, 1]);
-        return pooled.view(shape).MoveToOuterDisposeScope();
+        return ShiftedSum(ShiftedSum(band, band.dim() - 2, size), band.dim() - 1, size).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Σ over the taps t of x(p + t − low) along one axis, zero outside (SAME: an even filter's extra tap is high, as in XLA).</summary>
+    private static Tensor ShiftedSum(Tensor band, long dim, int size)
+    {
+        var length = band.shape[dim];
+        var low = (size - 1) / 2;
+        var sum = band.clone(); // the centre tap; the others are added in place (a sum's backward needs none of its values)
+        for (var tap = 0; tap < size; tap++)
+        {
+            var shift = tap - low;
+            if (shift == 0 || Math.Abs(shift) >= length) continue;
+            var overlap = length - Math.Abs(shift);
+            sum.narrow(dim, Math.Max(0, -shift), overlap).add_(band.narrow(dim, Math.Max(0, shift), overlap), HeldScalars.One);
+        }
+        return sum;
     }
 
     /// <summary>

@@ -33,8 +33,11 @@ public sealed record Relu : IKernelLayer
         var grid = new Grid(input.Nngp.shape[^2], input.Nngp.shape[^1]);
         using var valid = PixelBand.Valid(reach, grid, input.Nngp.dtype, input.Nngp.device);
         // A partner outside the image has Σ = 0; a variance of 1 there (not 0) keeps atan2 away from (0, 0), whose
-        // gradient is NaN; the entry itself is masked to zero.
-        var (bandNngp, bandNtk) = ArcCosine(input.Nngp, input.Ntk, q1.unsqueeze(-3).unsqueeze(-3), PixelBand.AtPartners(q2, reach, fill: 1), valid);
+        // gradient is NaN; the entry itself is masked to zero. The partners' view is made contiguous (it is as large
+        // as one row of the block): otherwise q₁q₂ takes its permuted layout, and every later operation mixing it with
+        // Σ falls off the vectorised path (atan2 was 15× slower).
+        var partners = PixelBand.AtPartners(q2, reach, fill: 1).contiguous();
+        var (bandNngp, bandNtk) = ArcCosine(input.Nngp, input.Ntk, q1.unsqueeze(-3).unsqueeze(-3), partners, valid);
         bandNngp.MoveToOuterDisposeScope();
         bandNtk?.MoveToOuterDisposeScope();
         return new KernelState(bandNngp, bandNtk, null, null);

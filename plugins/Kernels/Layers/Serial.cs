@@ -69,52 +69,68 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
     public Tensor Compute(Tensor x1, Tensor x2)
     {
         if (Input == KernelInput.Features)
-            return Tiled(x1, x2, (a, b, _, _) => Run(KernelState.FromInputs(a, b), supply: null));
+            return Tiled(x1, x2, (a, b, _, _) => Run(KernelState.FromInputs(a, b), Layers.Count, supply: null));
 
         using var scope = NewDisposeScope();
-        var reach = PlanReach(new Grid(x1.shape[^2], x1.shape[^1]));
-        var own1 = OwnVariances(x1, reach);
-        var own2 = ReferenceEquals(x1, x2) ? own1 : OwnVariances(x2, reach); // K(x, x), as in every KIP step
-        return Tiled(x1, x2, (a, b, row, column) => Run(KernelState.FromImages(a, b, reach), (layer, state) => state with
+        var grids = Grids(new Grid(x1.shape[^2], x1.shape[^1]));
+        var reach = InputReach(grids, own: false)!.Value;
+        var own1 = OwnVariances(x1, grids);
+        var own2 = ReferenceEquals(x1, x2) ? own1 : OwnVariances(x2, grids); // K(x, x), as in every KIP step
+        return Tiled(x1, x2, (a, b, row, column) => Run(KernelState.FromImages(a, b, reach), Layers.Count, (layer, state) => state with
         {
             Variance1 = own1[layer]!.narrow(0, row, a.shape[0]),
             Variance2 = own2[layer]!.narrow(0, column, b.shape[0]).transpose(0, 1),
         })).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The band of pixel pairs the input layer must hold: each layer's input size forwards, then each layer's need
-    /// backwards from the readout.
-    /// </summary>
-    private PixelReach PlanReach(Grid image)
+    /// <summary>The feature map size at each layer's input, and after the last (null: flat).</summary>
+    /// <exception cref="InvalidOperationException">The layers do not compose, or the composition ends on images.</exception>
+    private Grid?[] Grids(Grid image)
     {
         var grids = new Grid?[Layers.Count + 1];
         grids[0] = image;
         for (var i = 0; i < Layers.Count; i++) grids[i + 1] = Layers[i].OutputGrid(grids[i]);
         if (grids[^1] is not null)
             throw new InvalidOperationException("The composition ends on a state over pixel pairs; add Flatten or GlobalAvgPool (and a Dense readout).");
-        var reach = new PixelReach(0, 0);
-        for (var i = Layers.Count - 1; i >= 0; i--)
-            if (grids[i] is { } grid) reach = Layers[i].InputReach(reach, grid);
-        return reach;
+        return grids;
     }
 
     /// <summary>
-    /// Each image's own state (the image paired with itself), computed once, in chunks of the block budget. Returns,
-    /// for each layer that reads variances, the variances of its input, [n, 1, H, W] over pixel pairs or [n, 1] once
-    /// flat (null for the other layers), with autograd history, in the caller's dispose scope.
+    /// The band of pixel pairs the input layer must hold, walking the layers backwards: for K itself, from the flat
+    /// output; for an image's own state (<paramref name="own"/>), from the variances each layer that reads them
+    /// needs (the diagonal of its input), and nothing after the last of them. Null when nothing is needed.
     /// </summary>
-    private Tensor?[] OwnVariances(Tensor x, PixelReach reach)
+    private PixelReach? InputReach(Grid?[] grids, bool own)
     {
+        PixelReach? need = own ? null : new PixelReach(0, 0); // over a flat state, (0, 0) only means "needed"
+        for (var i = Layers.Count - 1; i >= 0; i--)
+        {
+            if (grids[i] is { } grid && need is { } output) need = Layers[i].InputReach(output, grid);
+            if (own && Layers[i].UsesVariances) need ??= new PixelReach(0, 0); // every reach holds the diagonal
+        }
+        return need;
+    }
+
+    /// <summary>
+    /// Each image's own state (the image paired with itself), computed once, in chunks of the block budget, up to the
+    /// last layer that reads variances and on the band those layers need. Returns, for each layer that reads
+    /// variances, the variances of its input, [n, 1, H, W] over pixel pairs or [n, 1] once flat (null for the other
+    /// layers), with autograd history, in the caller's dispose scope.
+    /// </summary>
+    private Tensor?[] OwnVariances(Tensor x, Grid?[] grids)
+    {
+        var pieces = Layers.Select(_ => new List<Tensor>()).ToArray();
+        var readers = Enumerable.Range(0, Layers.Count).Where(i => Layers[i].UsesVariances).ToList();
+        if (readers.Count == 0) return new Tensor?[Layers.Count];
+        var reach = InputReach(grids, own: true)!.Value;
         var n = x.shape[0];
         var chunk = Blocking.BlockShape(n, 1).Rows;
-        var pieces = Layers.Select(_ => new List<Tensor>()).ToArray();
         for (long start = 0; start < n; start += chunk)
         {
             using var scope = NewDisposeScope();
             var images = x.narrow(0, start, Math.Min(chunk, n - start));
             var kept = new List<Tensor>();
-            Run(KernelState.FromImages(images, images, reach, paired: true), (layer, state) =>
+            Run(KernelState.FromImages(images, images, reach, paired: true), readers[^1], (layer, state) =>
             {
                 // A copy, so that keeping the per-pixel variances does not keep the whole band alive.
                 var own = (state.IsSpatial ? PixelBand.Center(state.Nngp) : state.Nngp).clone();
@@ -153,15 +169,17 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
     }
 
     /// <summary>
-    /// Applies the layers in order, freeing each layer's temporaries and its input's covariances as it goes. Before
-    /// each layer that reads variances, <paramref name="supply"/> (when given) sets them; without it the layers carry
-    /// them (flat states).
+    /// Applies the layers in order up to (not including) layer <paramref name="end"/>, freeing each layer's
+    /// temporaries and its input's covariances as it goes. Before each layer that reads variances (up to and including
+    /// layer <paramref name="end"/>), <paramref name="supply"/> (when given) sets them; without it the layers carry them
+    /// (flat states).
     /// </summary>
-    private KernelState Run(KernelState state, Func<int, KernelState, KernelState>? supply)
+    private KernelState Run(KernelState state, int end, Func<int, KernelState, KernelState>? supply)
     {
-        for (var i = 0; i < Layers.Count; i++)
+        for (var i = 0; i <= end && i < Layers.Count; i++)
         {
             if (supply is not null && Layers[i].UsesVariances) state = supply(i, state);
+            if (i == end) break;
             KernelState next;
             using (NewDisposeScope()) next = Layers[i].Apply(state).MoveToOuterDisposeScope(state);
             state.DisposeExcept(next); // autograd keeps what it saved; this only drops our handles
