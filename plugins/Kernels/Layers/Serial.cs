@@ -30,9 +30,11 @@ public enum KernelInput
 /// <item>which pixel pairs: walking the layers backwards from the readout, each layer's
 /// <see cref="IKernelLayer.InputReach"/> gives the band of pairs its input must hold; a Flatten readout needs only
 /// p = p′, each 2×2 average pool widens that to the pairs within its windows, GlobalAvgPool needs all pairs;</item>
-/// <item>the variances: each image's own state is computed once per <see cref="Compute"/> (each image paired with
-/// itself, on the same band and through the same layers) and its per-pixel variances are kept only where a layer
-/// reads them (<see cref="IKernelLayer.UsesVariances"/>), then shared by every block.</item>
+/// <item>the variances: each image's own state (the image paired with itself, through the same layers) is computed
+/// once per <see cref="Compute"/>, only up to the last layer that reads variances
+/// (<see cref="IKernelLayer.UsesVariances"/>) and on the band those layers need (a ReLU needs only the diagonal,
+/// which an average pool widens to its windows); its per-pixel variances are kept where they are read and shared by
+/// every block. Previously every block recomputed the full self-covariances of its images.</item>
 /// </list>
 /// </summary>
 /// <param name="layers">The layers, applied in order.</param>
