@@ -4,23 +4,36 @@ using TorchSharp;
 namespace Distillery.Kernels.Layers;
 
 /// <summary>
-/// A fully-connected layer in NTK parameterisation: Σ′ = W²Σ + b², Θ′ = Σ′ + W²Θ. Acts on flat states; an image
-/// state must go through <see cref="Flatten"/> or <see cref="GlobalAvgPool"/> first.
+/// A fully-connected layer in NTK parameterisation (neural-tangents stax.Dense): Σ′ = W²Σ + b², Θ′ = Σ′ + W²Θ; the
+/// variances (when present) map like Σ. Acts on flat states; an image state must go through <see cref="Flatten"/> or
+/// <see cref="GlobalAvgPool"/> first.
 /// </summary>
 public sealed record Dense(double WeightStd, double BiasStd) : IKernelLayer
 {
+    /// <inheritdoc/>
     public KernelState Apply(KernelState input)
     {
-        if (input.IsSpatial)
-            throw new InvalidOperationException("Dense needs a flat kernel state; add Flatten or GlobalAvgPool before it.");
+        if (input.IsSpatial) throw SpatialInput();
         // Held for the native calls (see HeldScalars): the issue-13 "Unknown scalar type" came from here.
         using var weightVariance = (WeightStd * WeightStd).ToScalar();
         using var biasVariance = (BiasStd * BiasStd).ToScalar();
         var nngp = input.Nngp.mul(weightVariance).add(biasVariance, HeldScalars.One);
         return new KernelState(
             nngp,
-            nngp.add(input.Ntk.mul(weightVariance), HeldScalars.One),
-            input.Variance1.mul(weightVariance).add(biasVariance, HeldScalars.One),
-            input.Variance2.mul(weightVariance).add(biasVariance, HeldScalars.One));
+            input.Ntk is null ? nngp : nngp.add(input.Ntk.mul(weightVariance), HeldScalars.One),
+            input.Variance1?.mul(weightVariance).add(biasVariance, HeldScalars.One),
+            input.Variance2?.mul(weightVariance).add(biasVariance, HeldScalars.One));
     }
+
+    /// <inheritdoc/>
+    public Grid? OutputGrid(Grid? input) => input is null ? null : throw SpatialInput();
+
+    /// <inheritdoc/>
+    public PixelReach InputReach(PixelReach output, Grid input) => throw SpatialInput();
+
+    /// <inheritdoc/>
+    public bool UsesVariances => false;
+
+    private static InvalidOperationException SpatialInput() =>
+        new("Dense needs a flat kernel state; add Flatten or GlobalAvgPool before it.");
 }

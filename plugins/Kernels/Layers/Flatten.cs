@@ -1,19 +1,31 @@
+using static TorchSharp.torch;
+
 namespace Distillery.Kernels.Layers;
 
 /// <summary>
-/// Flattens an image state for a following <see cref="Dense"/>: the mean of the diagonal (p = p′) entries. A dense
-/// weight on the flattened features is independent across pixels, so only same-pixel covariances survive, and the
-/// NTK parameterisation's 1/fan-in turns their sum into a mean.
+/// Flattens an image state for a following <see cref="Dense"/> (neural-tangents stax.Flatten): the mean of the
+/// same-pixel (p = p′) entries. A dense weight on the flattened features is independent across pixels, so only
+/// same-pixel covariances survive, and the NTK parameterisation's 1/fan-in turns their sum into a mean. It needs only
+/// the diagonal of its input (reach 0), which is why a network without pooling never holds off-diagonal pairs.
 /// </summary>
 public sealed record Flatten : IKernelLayer
 {
+    /// <inheritdoc/>
     public KernelState Apply(KernelState input)
     {
         if (!input.IsSpatial) return input;
-        return new KernelState(
-            PixelPairs.MeanOfDiagonal(input.Nngp),
-            PixelPairs.MeanOfDiagonal(input.Ntk),
-            PixelPairs.MeanOfDiagonal(input.Variance1),
-            PixelPairs.MeanOfDiagonal(input.Variance2));
+        Tensor Mean(Tensor band) => PixelBand.Center(band).mean([-2, -1]);
+        var nngp = Mean(input.Nngp);
+        var ntk = input.Ntk is null ? null : ReferenceEquals(input.Ntk, input.Nngp) ? nngp : Mean(input.Ntk);
+        return new KernelState(nngp, ntk, null, null);
     }
+
+    /// <inheritdoc/>
+    public Grid? OutputGrid(Grid? input) => null;
+
+    /// <inheritdoc/>
+    public PixelReach InputReach(PixelReach output, Grid input) => new(0, 0);
+
+    /// <inheritdoc/>
+    public bool UsesVariances => false;
 }

@@ -18,8 +18,9 @@ public sealed record ImagesPerSide(int Images) : KernelBlocking
 
 /// <summary>
 /// At most <paramref name="Pairs"/> image pairs (rows × columns) per block: right for kernels over pixel pairs,
-/// whose memory grows with the number of pairs. Blocks are as square as the matrix allows, because every block also
-/// recomputes the self-covariances of its rows and columns (a cost proportional to rows + columns).
+/// whose memory grows with the number of pairs. Blocks are as square as the matrix allows, which keeps the per-block
+/// copies of the rows' and columns' per-pixel variances small. <see cref="Serial"/> also computes each image's own
+/// state in chunks of <paramref name="Pairs"/> images.
 /// </summary>
 public sealed record PairsPerBlock(long Pairs) : KernelBlocking
 {

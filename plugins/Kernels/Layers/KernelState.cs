@@ -4,51 +4,57 @@ using static TorchSharp.torch;
 namespace Distillery.Kernels.Layers;
 
 /// <summary>
-/// What flows between kernel layers, as in neural-tangents' stax: the NNGP covariance Σ and the NTK Θ between
-/// two batches, and each input's own covariance that nonlinearities need. A state is either
+/// What flows between kernel layers, as in neural-tangents' stax: the NNGP covariance Σ and the NTK Θ between the
+/// inputs of two batches, and the variances that nonlinearities need. A state is either
 /// <list type="bullet">
-/// <item><b>flat</b>: Σ, Θ are [n1, n2]; the own covariances are the variances [n1] and [n2]; or</item>
-/// <item><b>spatial</b> (over pixel pairs): Σ, Θ are [n1, n2, H, W, H, W]; the own covariances are each image's
-/// full self-covariance [n1, H, W, H, W] and [n2, H, W, H, W]. The full one (not only its diagonal) is kept because
-/// after an average pool a pixel's variance mixes neighbouring off-diagonal entries.</item>
+/// <item><b>flat</b>: Σ, Θ are [n1, n2]; the variances are [n1, 1] and [1, n2] (each broadcasts against Σ); or</item>
+/// <item><b>spatial</b>: Σ, Θ are bands of pixel pairs [n1, n2, D_h, D_w, H, W] (see <see cref="PixelBand"/>: only the
+/// pairs within the reach that the rest of the network needs); the variances are the per-pixel ones
+/// [n1, 1, H, W] and [1, n2, H, W].</item>
 /// </list>
+/// A state of each image paired with itself (what <see cref="Serial"/> computes once per image to get the variances)
+/// has lead dims [n, 1] and variances [n, 1, ...] on both sides. Tensors are on the inputs' device and dtype and
+/// carry autograd history; <see cref="Serial"/> owns and disposes them.
 /// </summary>
-public sealed record KernelState(Tensor Nngp, Tensor Ntk, Tensor Variance1, Tensor Variance2)
+/// <param name="Nngp">Σ.</param>
+/// <param name="Ntk">Θ, or null when Θ = 0 (the input layer): no layer then spends work on zeros.</param>
+/// <param name="Variance1">The first input's variances, or null where no layer reads them: over pixel pairs
+/// <see cref="Serial"/> supplies them to the layers that ask (<see cref="IKernelLayer.UsesVariances"/>).</param>
+/// <param name="Variance2">The second input's variances, likewise.</param>
+public sealed record KernelState(Tensor Nngp, Tensor? Ntk, Tensor? Variance1, Tensor? Variance2)
 {
-    /// <summary>True for a state over pixel pairs ([n1, n2, H, W, H, W]).</summary>
+    /// <summary>True for a state over pixel pairs ([n1, n2, D_h, D_w, H, W]).</summary>
     public bool IsSpatial => Nngp.dim() == 6;
 
+    /// <summary>Θ, with a zero tensor for the null (zero) Θ of the input layer.</summary>
+    public Tensor NtkOrZeros() => Ntk ?? zeros_like(Nngp);
+
     /// <summary>
-    /// The input layer: Σ = x·x′ / d over the flattened features, Θ = 0.
+    /// The input layer over flattened features [n, ...]: Σ = x·x′ / d, Θ = 0, variances |x|² / d.
     /// </summary>
     public static KernelState FromInputs(Tensor x1, Tensor x2)
     {
         var flat1 = x1.flatten(1);
         var flat2 = x2.flatten(1);
         using var features = ((double)flat1.shape[1]).ToScalar(); // held for the native calls (see HeldScalars)
-        var nngp = flat1.matmul(flat2.t()).div(features);
         return new KernelState(
-            nngp,
-            zeros_like(nngp),
-            flat1.mul(flat1).sum(1).div(features),
-            flat2.mul(flat2).sum(1).div(features));
+            flat1.matmul(flat2.t()).div(features),
+            null,
+            flat1.mul(flat1).sum([1], keepdim: true).div(features),
+            flat2.mul(flat2).sum([1], keepdim: true).div(features).t());
     }
 
     /// <summary>
-    /// The input layer over pixel pairs, for images [n, C, H, W]: Σ(p, p′) = x(p)·x′(p′) / C (neural-tangents' full
-    /// spatial covariance), Θ = 0, and each image's self-covariance the same way.
+    /// The input layer over pixel pairs for images [n1, C, H, W] and [n2, C, H, W]: Σ(p, p′) = x(p)·x′(p′) / C
+    /// (neural-tangents' spatial covariance) on the band of the given reach, Θ = 0. With <paramref name="paired"/>
+    /// (x1 and x2 the same images), each image with itself only: lead dims [n, 1].
     /// </summary>
-    public static KernelState FromImages(Tensor x1, Tensor x2)
+    /// <exception cref="ArgumentException">The inputs are not images of the same channels and size.</exception>
+    public static KernelState FromImages(Tensor x1, Tensor x2, PixelReach reach, bool paired = false)
     {
-        if (x1.dim() != 4 || x2.dim() != 4)
-            throw new ArgumentException($"Pixel-pair kernels need images [n, C, H, W]; got [{string.Join(", ", x1.shape)}] and [{string.Join(", ", x2.shape)}].");
-        using var channels = ((double)x1.shape[1]).ToScalar(); // held for the native calls (see HeldScalars)
-        var nngp = einsum("aihw,bijk->abhwjk", x1, x2).div(channels);
-        return new KernelState(
-            nngp,
-            zeros_like(nngp),
-            einsum("aihw,aijk->ahwjk", x1, x1).div(channels),
-            einsum("aihw,aijk->ahwjk", x2, x2).div(channels));
+        if (x1.dim() != 4 || x2.dim() != 4 || !x1.shape.Skip(1).SequenceEqual(x2.shape.Skip(1)))
+            throw new ArgumentException($"Pixel-pair kernels need images [n, C, H, W] of one size; got [{string.Join(", ", x1.shape)}] and [{string.Join(", ", x2.shape)}].");
+        return new KernelState(PixelBand.Input(x1, x2, reach, paired), null, null, null);
     }
 
     /// <summary>
@@ -57,25 +63,47 @@ public sealed record KernelState(Tensor Nngp, Tensor Ntk, Tensor Variance1, Tens
     /// </summary>
     public KernelState MoveToOuterDisposeScope(KernelState input)
     {
-        foreach (var tensor in Tensors)
-            if (!input.Uses(tensor)) tensor.MoveToOuterDisposeScope();
+        foreach (var tensor in Tensors.Except(input.Tensors, ReferenceEqualityComparer.Instance).Cast<Tensor>())
+            tensor.MoveToOuterDisposeScope();
         return this;
     }
 
-    /// <summary>Disposes this state's tensors except those <paramref name="successor"/> still uses.</summary>
+    /// <summary>
+    /// Disposes this state's Σ and Θ except those <paramref name="successor"/> still uses (they dominate memory over
+    /// pixel pairs; the small variances stay until the block's scope ends, since other states may share them).
+    /// </summary>
     public void DisposeExcept(KernelState successor)
     {
-        foreach (var tensor in Tensors)
-            if (!successor.Uses(tensor)) tensor.Dispose();
+        foreach (var tensor in Covariances.Except(successor.Tensors, ReferenceEqualityComparer.Instance).Cast<Tensor>())
+            tensor.Dispose();
     }
 
-    private bool Uses(Tensor tensor) => Tensors.Any(own => ReferenceEquals(own, tensor));
+    private IEnumerable<Tensor> Covariances => new[] { Nngp, Ntk }.OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
 
-    private IEnumerable<Tensor> Tensors => [Nngp, Ntk, Variance1, Variance2];
+    private IEnumerable<Tensor> Tensors => new[] { Nngp, Ntk, Variance1, Variance2 }.OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
 }
 
-/// <summary>One layer of an infinite-width network, as a map between kernel states.</summary>
+/// <summary>
+/// One layer of an infinite-width network, as a map between kernel states (neural-tangents' stax kernel function).
+/// Besides the map, a layer states what it needs of its input, so that <see cref="Serial"/> computes no more than
+/// that: which pixel pairs (<see cref="InputReach"/>) and whether the variances (<see cref="UsesVariances"/>).
+/// </summary>
 public interface IKernelLayer
 {
+    /// <summary>The output state. Over pixel pairs the input band has at least the reach this layer asked for.</summary>
+    /// <exception cref="InvalidOperationException">The state is of the wrong kind (flat or spatial) for this layer.</exception>
     KernelState Apply(KernelState input);
+
+    /// <summary>The output feature map's size for an input of size <paramref name="input"/>; null for a flat state.</summary>
+    /// <exception cref="InvalidOperationException">The layer cannot take that input (a Dense on images, a pool larger than the map).</exception>
+    Grid? OutputGrid(Grid? input);
+
+    /// <summary>
+    /// The reach of the pixel pairs this layer needs of an <paramref name="input"/>-sized map so that its output
+    /// has reach <paramref name="output"/> (ignored when the output is flat).
+    /// </summary>
+    PixelReach InputReach(PixelReach output, Grid input);
+
+    /// <summary>Whether <see cref="Apply"/> reads the input's variances.</summary>
+    bool UsesVariances { get; }
 }

@@ -5,68 +5,74 @@ using static TorchSharp.torch;
 namespace Distillery.Kernels.Layers;
 
 /// <summary>
-/// ReLU (the arc-cosine kernel of degree 1). With s = √max(q₁q₂ − Σ², 0) and θ = atan2(s, Σ):
-/// Σ′ = (s + (π − θ)Σ) / 2π, Θ′ = Θ(π − θ) / 2π. Written with atan2 rather than arccos
-/// because arccos has an infinite derivative at correlation 1 (every diagonal entry of K_ss). For the same
-/// reason s is a square root whose gradient is taken as zero where its argument is zero (as neural-tangents does).
-/// On a flat state q₁, q₂ are the two inputs' variances, which halve. On a state over pixel pairs q₁ is image 1's
-/// variance at p and q₂ image 2's at p′; each self-covariance goes through the same map with its own variances.
+/// ReLU, the arc-cosine kernel of degree 1 (neural-tangents stax.Relu; Cho &amp; Saul 2009). With q₁, q₂ the two
+/// inputs' variances, s = √max(q₁q₂ − Σ², 0) and θ = atan2(s, Σ): Σ′ = (s + (π − θ)Σ) / 2π, Θ′ = Θ(π − θ) / 2π.
+/// Written with atan2 rather than arccos because arccos has an infinite derivative at correlation 1 (every diagonal
+/// entry of K_ss); for the same reason s = √relu(·) has a zero (not infinite) gradient where its argument is zero:
+/// relu's backward selects zero there, whatever √'s backward gave (neural-tangents does the same with a safe sqrt).
+/// On a flat state the variances halve. Over pixel pairs q₁ is image 1's variance at p and q₂ image 2's at the partner
+/// p′ (<see cref="PixelBand.AtPartners"/>); the variances come from <see cref="Serial"/>, which computes each image's
+/// once, so this layer asks for them (<see cref="UsesVariances"/>).
 /// </summary>
 public sealed record Relu : IKernelLayer
 {
-    public KernelState Apply(KernelState input) => input.IsSpatial ? ApplySpatial(input) : ApplyFlat(input);
-
-    private static KernelState ApplyFlat(KernelState input)
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The input carries no variances.</exception>
+    public KernelState Apply(KernelState input)
     {
-        var (nngp, complement) = ArcCosine(input.Nngp, input.Variance1.unsqueeze(1), input.Variance2.unsqueeze(0));
-        using var two = 2.0.ToScalar(); // held for the native calls (see HeldScalars)
-        return new KernelState(nngp, input.Ntk * complement, input.Variance1.div(two), input.Variance2.div(two));
+        var q1 = input.Variance1 ?? throw new InvalidOperationException("Relu needs the variances of its inputs.");
+        var q2 = input.Variance2 ?? throw new InvalidOperationException("Relu needs the variances of its inputs.");
+        if (!input.IsSpatial)
+        {
+            var (nngp, ntk) = ArcCosine(input.Nngp, input.Ntk, q1, q2, valid: null);
+            using var two = 2.0.ToScalar(); // held for the native calls (see HeldScalars)
+            return new KernelState(nngp, ntk, q1.div(two), q2.div(two));
+        }
+        using var scope = NewDisposeScope();
+        var reach = PixelBand.Reach(input.Nngp);
+        var grid = new Grid(input.Nngp.shape[^2], input.Nngp.shape[^1]);
+        using var valid = PixelBand.Valid(reach, grid, input.Nngp.dtype, input.Nngp.device);
+        // A partner outside the image has Σ = 0; a variance of 1 there (not 0) keeps atan2 away from (0, 0), whose
+        // gradient is NaN; the entry itself is masked to zero. The partners' view is made contiguous (it is as large
+        // as one row of the block): otherwise q₁q₂ takes its permuted layout, and every later operation mixing it with
+        // Σ falls off the vectorised path (atan2 was 15× slower).
+        var partners = PixelBand.AtPartners(q2, reach, fill: 1).contiguous();
+        var (bandNngp, bandNtk) = ArcCosine(input.Nngp, input.Ntk, q1.unsqueeze(-3).unsqueeze(-3), partners, valid);
+        bandNngp.MoveToOuterDisposeScope();
+        bandNtk?.MoveToOuterDisposeScope();
+        return new KernelState(bandNngp, bandNtk, null, null);
     }
 
-    private static KernelState ApplySpatial(KernelState input)
-    {
-        var q1 = PixelPairs.Diagonal(input.Variance1); // [n1, H, W]
-        var q2 = PixelPairs.Diagonal(input.Variance2); // [n2, H, W]
-        var (n1, height, width) = (q1.shape[0], q1.shape[1], q1.shape[2]);
-        var n2 = q2.shape[0];
-        var (nngp, complement) = ArcCosine(input.Nngp, q1.view(n1, 1, height, width, 1, 1), q2.view(1, n2, 1, 1, height, width));
-        return new KernelState(nngp, input.Ntk * complement, SelfCovariance(input.Variance1, q1), SelfCovariance(input.Variance2, q2));
-    }
+    /// <inheritdoc/>
+    public Grid? OutputGrid(Grid? input) => input;
 
-    /// <summary>An image's own covariance [n, H, W, H, W] through the ReLU, with its variances q [n, H, W].</summary>
-    private static Tensor SelfCovariance(Tensor covariance, Tensor q)
-    {
-        var (n, height, width) = (q.shape[0], q.shape[1], q.shape[2]);
-        return ArcCosine(covariance, q.view(n, height, width, 1, 1), q.view(n, 1, 1, height, width)).Nngp;
-    }
+    /// <inheritdoc/>
+    public PixelReach InputReach(PixelReach output, Grid input) => output;
+
+    /// <inheritdoc/>
+    public bool UsesVariances => true;
 
     /// <summary>
-    /// Σ′ and the NTK factor (π − θ)/2π from Σ and the variances q₁, q₂ (broadcastable to Σ). Over pixel pairs every
-    /// temporary is as large as Σ, so each is disposed as soon as it is used (autograd keeps its own references to
-    /// what it saved) and updated in place where the operation's backward needs none of its values.
+    /// Σ′ and Θ′ from Σ, Θ (null: zero; the same tensor as Σ: the product is shared) and the variances q₁, q₂
+    /// (broadcastable to Σ); Σ′ is multiplied by <paramref name="valid"/> when given. Every temporary is as large as
+    /// Σ, so each is disposed as soon as it is used (autograd keeps its own references to what it saved) and updated in
+    /// place where the operation's backward needs none of its values.
     /// </summary>
-    private static (Tensor Nngp, Tensor Complement) ArcCosine(Tensor nngp, Tensor q1, Tensor q2)
+    private static (Tensor Nngp, Tensor? Ntk) ArcCosine(Tensor nngp, Tensor? ntk, Tensor q1, Tensor q2, Tensor? valid)
     {
         using var scope = NewDisposeScope();
-        Tensor sine;
         using var pi = Math.PI.ToScalar(); // held for the native calls (see HeldScalars)
         using var twoPi = (2 * Math.PI).ToScalar();
+        using var inverseTwoPi = (1 / (2 * Math.PI)).ToScalar();
+        Tensor sine;
         using (var gap = q1 * q2)
         using (var square = nngp.mul(nngp))
-            sine = SafeSqrt(gap.sub_(square));
+            sine = gap.sub_(square).relu_().sqrt();
         var complement = atan2(sine, nngp).neg_().add_(pi, HeldScalars.One).div_(twoPi); // atan2's backward needs its inputs only
-        var result = complement * nngp;
-        using (var scaledSine = sine.div(twoPi)) result.add_(scaledSine, HeldScalars.One);
-        return (result.MoveToOuterDisposeScope(), complement.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>√max(x, 0) with a zero (not infinite) gradient where x ≤ 0.</summary>
-    private static Tensor SafeSqrt(Tensor x)
-    {
-        using var zero = 0.0.ToScalar(); // held for the native calls (see HeldScalars)
-        using var notPositive = x.gt(zero).logical_not_(); // NaN counts as not positive, as before
-        using var safe = x.masked_fill(notPositive, HeldScalars.One); // masked entries get no gradient
-        using var root = safe.sqrt();
-        return root.masked_fill(notPositive, zero);
+        var product = complement * nngp;
+        var ntkOut = ntk is null ? null : ReferenceEquals(ntk, nngp) ? product : ntk * complement;
+        var nngpOut = valid is null ? product.add(sine, inverseTwoPi) : addcmul(product, sine, valid, inverseTwoPi);
+        ntkOut?.MoveToOuterDisposeScope();
+        return (nngpOut.MoveToOuterDisposeScope(), ntkOut);
     }
 }
