@@ -18,8 +18,16 @@ public static class KipLoss
                                  Tensor targetImages, Tensor targetTargets, double regularization, string step = "KIP")
     {
         using var scope = NewDisposeScope();
-        var kss = kernel.Compute(supportImages, supportImages);
-        var kts = kernel.Compute(targetImages, supportImages);
+        return Compute(kernel.Compute(supportImages, supportImages), kernel.Compute(targetImages, supportImages),
+                       supportTargets, targetTargets, regularization, step).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss from the step's kernel matrices K_ss [n, n] and K_ts [t, n], however they were computed (see <see cref="KipKernelMatrices"/>).</summary>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string)" path="/param"/>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string)" path="/exception"/>
+    public static Tensor Compute(Tensor kss, Tensor kts, Tensor supportTargets, Tensor targetTargets, double regularization, string step = "KIP")
+    {
+        using var scope = NewDisposeScope();
         var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization, step, "algorithm.options.regularization");
         var residuals = predictions.sub(targetTargets);
         using var half = 0.5.ToScalar(); // held for the native call (see HeldScalars)
