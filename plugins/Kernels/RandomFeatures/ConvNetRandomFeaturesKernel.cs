@@ -41,7 +41,7 @@ public enum FeatureCacheStorage
     /// <summary>IEEE half precision (11-bit significand): half the memory; rows are upcast when read.</summary>
     Float16,
     /// <summary>bfloat16 (8-bit significand, float32's range): half the memory, coarser than float16.</summary>
-    BFloat16,
+    Bfloat16,
 }
 
 public sealed class ConvNetRandomFeaturesOptions

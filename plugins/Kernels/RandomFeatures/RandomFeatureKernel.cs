@@ -59,7 +59,7 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IFeatureMapKernel, 
     public ScalarType? FeatureStorageType => options.FeatureCache switch
     {
         FeatureCacheStorage.Float16 => ScalarType.Float16,
-        FeatureCacheStorage.BFloat16 => ScalarType.BFloat16,
+        FeatureCacheStorage.Bfloat16 => ScalarType.BFloat16,
         _ => null,
     };
 

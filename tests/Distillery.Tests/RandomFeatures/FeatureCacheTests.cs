@@ -19,7 +19,7 @@ public sealed class FeatureCacheTests
     [Theory]
     [InlineData(FeatureCacheStorage.Full, 0.0)]
     [InlineData(FeatureCacheStorage.Float16, 2e-3)]
-    [InlineData(FeatureCacheStorage.BFloat16, 1.6e-2)]
+    [InlineData(FeatureCacheStorage.Bfloat16, 1.6e-2)]
     public void Cached_rows_equal_freshly_computed_features(FeatureCacheStorage storage, double relativeTolerance)
     {
         using var scope = NewDisposeScope();
