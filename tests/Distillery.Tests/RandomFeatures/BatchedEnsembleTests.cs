@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Distillery.Tests.RandomFeatures;
 
-/// <summary>The batched ensemble (one conv, then grouped convs) is the network-by-network computation, from the same draw.</summary>
+/// <summary>The stacked ensemble (one draw held as stacked layer tensors) computes what the network-by-network code did, from the same seed.</summary>
 public sealed class BatchedEnsembleTests
 {
     private static RunContext Run32() => new() { Device = CPU, DType = float32, Seed = 11, Logger = NullLogger.Instance };
