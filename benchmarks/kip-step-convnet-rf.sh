@@ -30,9 +30,10 @@ echo "== before: $base"
 dotnet "$work/base-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
 echo "== after: HEAD"
 dotnet "$work/head-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
+python=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (a pyenv python3 first on PATH lacks it)
 if [ "${TORCH:-1}" != 0 ]; then
   echo "== PyTorch peer (benchmarks/reference/rfad_step_torch.py)"
-  python3 "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw perStep
-  python3 "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed
-  python3 "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed --cache
+  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw perStep
+  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed
+  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed --cache
 fi
