@@ -29,6 +29,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
 
         using var state = KipState.Start(run, options, sampler);
         using var trainTargets = RegressionTargets.Encode(train.Labels, train.ClassCount, run.DType, run.Device);
+        using var trainFeatures = KipKernelMatrices.TrainFeatures(kernel, train, run.DType); // a fixed draw's features, computed once
 
         run.Progress.Start("kip", options.Steps, state.Step);
         if (state.Step == 0 && options.EvaluationInterval > 0)
@@ -41,7 +42,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
                 run.Cancellation.ThrowIfCancellationRequested();
             }
 
-            var loss = TrainStep(run, options, kernel, state, sampler, targetsPerClass, trainTargets);
+            var loss = TrainStep(run, options, kernel, trainFeatures, state, sampler, targetsPerClass, trainTargets);
             state.Step++;
 
             IReadOnlyDictionary<string, double>? metrics = null;
@@ -91,7 +92,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         $"lower algorithm.options.learningRate (now {options.LearningRate:G3}), raise algorithm.options.regularization " +
         $"(now {options.Regularization:G3}) or run in float64 (\"dtype\": \"float64\")";
 
-    private static double TrainStep(DistillationContext run, KipOptions options, IKernelFunction kernel, KipState state,
+    private static double TrainStep(DistillationContext run, KipOptions options, IKernelFunction kernel, FeatureCache? trainFeatures, KipState state,
                                     ClassBalancedSampler sampler, int targetsPerClass, Tensor trainTargets)
     {
         using var scope = NewDisposeScope();
@@ -110,7 +111,8 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var images = state.Images.detach().requires_grad_(true);
         var targets = options.LearnLabels ? state.Targets.detach().requires_grad_(true) : state.Targets;
         var logTemperature = state.LogTemperature?.detach().requires_grad_(true);
-        var loss = KipLoss.Compute(kernel, images, targets, targetImages, targetTargets, options.Regularization, step, logTemperature);
+        var (kss, kts) = KipKernelMatrices.Compute(kernel, trainFeatures, images, targetImages, batch);
+        var loss = KipLoss.Compute(kss, kts, targets, targetTargets, options.Regularization, step, logTemperature);
         var value = loss.ToDouble();
         if (!double.IsFinite(value))
             throw new NumericalFailureException($"{step}: the KIP loss became {value}; {Advice(options)}");

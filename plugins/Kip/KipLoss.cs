@@ -27,23 +27,25 @@ public static class KipLoss
                                  Tensor? logTemperature = null)
     {
         using var scope = NewDisposeScope();
-        var predictions = Predict(kernel, supportImages, supportTargets, targetImages, regularization, step);
+        return Compute(kernel.Compute(supportImages, supportImages), kernel.Compute(targetImages, supportImages),
+                       supportTargets, targetTargets, regularization, step, logTemperature).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The loss from the step's kernel matrices K_ss [n, n] and K_ts [n_t, n], however they were computed (see
+    /// <see cref="KipKernelMatrices"/>): MSE, or the Platt-scaled cross-entropy when <paramref name="logTemperature"/> is given.
+    /// </summary>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?)" path="/param"/>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?)" path="/exception"/>
+    public static Tensor Compute(Tensor kss, Tensor kts, Tensor supportTargets, Tensor targetTargets, double regularization,
+                                 string step = "KIP", Tensor? logTemperature = null)
+    {
+        using var scope = NewDisposeScope();
+        var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization, step, "algorithm.options.regularization");
         var loss = logTemperature is null
             ? MeanSquaredError(predictions, targetTargets)
             : PlattCrossEntropy(predictions, targetTargets, logTemperature);
         return loss.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The KRR predictions ŷ_t = K_ts (K_ss + λI)⁻¹ y_s, [n_t, classes]; the caller's dispose scope owns them.</summary>
-    /// <exception cref="Distillery.Abstractions.NumericalFailureException">K_ss is not finite or K_ss + λI cannot be solved.</exception>
-    public static Tensor Predict(IKernelFunction kernel, Tensor supportImages, Tensor supportTargets,
-                                 Tensor targetImages, double regularization, string step = "KIP")
-    {
-        using var scope = NewDisposeScope();
-        var kss = kernel.Compute(supportImages, supportImages);
-        var kts = kernel.Compute(targetImages, supportImages);
-        return KernelRidge.Predict(kts, kss, supportTargets, regularization, step, "algorithm.options.regularization")
-            .MoveToOuterDisposeScope();
     }
 
     /// <summary>KIP's loss, 0.5 · mean((ŷ_t − y_t)²) over all n_t × classes entries (Nguyen, Chen &amp; Lee 2021).</summary>

@@ -33,6 +33,17 @@ public enum RedrawMode
     Fixed,
 }
 
+/// <summary>How caches store the features of a fixed image set (<see cref="RandomFeatureKernel.FeatureStorageType"/>).</summary>
+public enum FeatureCacheStorage
+{
+    /// <summary>In the run's dtype: exact.</summary>
+    Full,
+    /// <summary>IEEE half precision (11-bit significand): half the memory; rows are upcast when read.</summary>
+    Float16,
+    /// <summary>bfloat16 (8-bit significand, float32's range): half the memory, coarser than float16.</summary>
+    Bfloat16,
+}
+
 public sealed class ConvNetRandomFeaturesOptions
 {
     [Range(1, 1024), Description("Number of random networks in the ensemble (M); the estimate's variance falls as 1/(M·width).")]
@@ -56,6 +67,11 @@ public sealed class ConvNetRandomFeaturesOptions
 
     [Description("perStep: fresh networks at every KIP step (RFAD); fixed: keep the initial draw.")]
     public RedrawMode Redraw { get; set; } = RedrawMode.PerStep;
+
+    [Description("How the features of a fixed image set are stored when cached (the training set during KIP with a fixed draw, " +
+                 "the test set across evaluations): full (the run's dtype), float16 or bfloat16 (half the memory, rows upcast when read). " +
+                 "8 networks of width 128 at depth 3 on 60,000 28×28 images: 2.2 GB in float32.")]
+    public FeatureCacheStorage FeatureCache { get; set; } = FeatureCacheStorage.Full;
 
     [Range(1, int.MaxValue), Description("Images per forward batch through the networks (bounds memory).")]
     public int BlockSize { get; set; } = 500;

@@ -12,8 +12,10 @@ namespace Distillery.Kernels.RandomFeatures;
 /// the (untrained, constant) networks to the images. The initial draw (what evaluation uses) may hold more networks
 /// than a training draw (<see cref="ConvNetRandomFeaturesOptions.EvaluationModels"/>); its first
 /// <see cref="ConvNetRandomFeaturesOptions.Models"/> networks are the fixed-mode training draw.
+/// Its feature map is explicit (<see cref="IFeatureMapKernel"/>): with a fixed draw, algorithms cache the training and
+/// test sets' features once and push only the support images through the networks at each step.
 /// </summary>
-public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
+public sealed class RandomFeatureKernel : IRedrawableKernel, IFeatureMapKernel, IDisposable
 {
     private readonly ConvNetRandomFeaturesOptions options;
     private readonly ScalarType drawDType;
@@ -48,6 +50,29 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IDisposable
     }
 
     private void UseInitialDraw() => (seed, models) = (initialSeed, options.ResolvedEvaluationModels());
+
+    /// <summary>The draw's seed and size: the networks follow from them (<see cref="RandomConvNetEnsemble"/>).</summary>
+    public string FeatureMapId => $"convnet-rf seed {seed}, {models} networks";
+
+    public bool FixedAcrossSteps => options.Redraw == RedrawMode.Fixed;
+
+    public ScalarType? FeatureStorageType => options.FeatureCache switch
+    {
+        FeatureCacheStorage.Float16 => ScalarType.Float16,
+        FeatureCacheStorage.Bfloat16 => ScalarType.BFloat16,
+        _ => null,
+    };
+
+    /// <summary>Φ(images) [n, M·F] of the current draw (see <see cref="RandomConvNetEnsemble"/>), differentiable in the images.</summary>
+    /// <exception cref="ArgumentException">The images' dtype or device is not the kernel's.</exception>
+    public Tensor Features(Tensor images) => Networks(images).Features(images);
+
+    /// <summary>Φ₁·Φ₂ᵀ + bStd²: the readout Dense layer's covariance.</summary>
+    public Tensor FromFeatures(Tensor features1, Tensor features2)
+    {
+        using var bias = (options.BStd * options.BStd).ToScalar(); // held for the native call (see HeldScalars)
+        return features1.matmul(features2.t()).add_(bias, HeldScalars.One);
+    }
 
     public Tensor Compute(Tensor x1, Tensor x2)
     {

@@ -21,6 +21,12 @@ public class RunContext
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>
+    /// The run's feature caches (see <see cref="Data.FeatureCaches"/>), owned and disposed by the host when the run ends;
+    /// null when the caller keeps none (then plugins compute features where they need them).
+    /// </summary>
+    public FeatureCaches? FeatureCaches { get; init; }
+
+    /// <summary>
     /// A CPU generator seeded from the run seed, a purpose and an index: the same (seed, purpose, index) always
     /// gives the same stream, so a resumed run draws exactly what an uninterrupted one would.
     /// </summary>

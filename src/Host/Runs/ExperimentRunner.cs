@@ -45,7 +45,9 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
 
         var recorder = RunRecorder.Open(plan, folder, display, logger); // TensorBoard and progress.png
         using var progress = new ProgressLog(folder.ProgressLog, recorder);
-        var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation);
+        // The test features of a fixed kernel draw are computed once and reused by every (periodic) evaluation.
+        using var featureCaches = new FeatureCaches();
+        var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation, featureCaches);
 
         // Only the final evaluation reports progress: periodic ones run inside the algorithm's own phase.
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support, bool final = false)
@@ -257,7 +259,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
     }
 
     /// <summary>Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation.</summary>
-    private sealed class DistillationContextBuilder(Device device, ScalarType dtype, long seed, ILogger logger, IProgressReporter progress, CancellationToken cancellation)
+    private sealed class DistillationContextBuilder(Device device, ScalarType dtype, long seed, ILogger logger, IProgressReporter progress,
+                                                    CancellationToken cancellation, FeatureCaches? featureCaches = null)
     {
         public RunContext Plain() => new()
         {
@@ -268,14 +271,14 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             Func<SupportSet, IReadOnlyDictionary<string, double>> evaluate, ICheckpointStore checkpoints) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Progress = progress, Cancellation = cancellation,
-            Train = train, Kernel = kernel, Evaluate = evaluate, Checkpoints = checkpoints,
+            Train = train, Kernel = kernel, Evaluate = evaluate, Checkpoints = checkpoints, FeatureCaches = featureCaches,
         };
 
         public EvaluationContext ForEvaluation(SupportSet support, ImageSet test, IKernelFunction? kernel, bool reportProgress) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Cancellation = cancellation,
             Progress = reportProgress ? progress : NullProgressReporter.Instance,
-            Support = support, Test = test, Kernel = kernel,
+            Support = support, Test = test, Kernel = kernel, FeatureCaches = featureCaches,
         };
     }
 }
