@@ -16,7 +16,13 @@ would vectorise an ensemble); --looped runs them one after another instead (RFAD
 """
 import argparse, gzip, math, statistics, time
 import numpy as np
+import os
 import torch
+
+# Debian's torch starts with one thread unless OMP_NUM_THREADS says otherwise; a fair peer uses every core, as
+# Distillery does.
+if "OMP_NUM_THREADS" not in os.environ:
+    torch.set_num_threads(os.cpu_count())
 import torch.nn.functional as F
 
 
