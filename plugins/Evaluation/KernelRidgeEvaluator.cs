@@ -29,11 +29,9 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
         var test = evaluation.Test;
         // A kernel with an explicit feature map: the support's features once, the test set's from the run's cache (computed
         // once per draw, so periodic evaluations with a fixed draw only push the support images through the kernel).
-        var featureMap = kernel as IFeatureMapKernel;
-        var supportFeatures = featureMap?.Features(support.Images);
-        var testFeatures = featureMap is null ? null : evaluation.FeatureCaches?.For(featureMap, test.Images, support.Images.dtype);
-        var kss = featureMap is null ? kernel.Compute(support.Images, support.Images) : featureMap.FromFeatures(supportFeatures!, supportFeatures!);
-        var weights = KernelRidge.SolveWeights(kss, support.Targets, options.Regularization,
+        var supportKernel = new SupportKernel(kernel, support.Images);
+        var testFeatures = supportKernel.FeatureMap is { } featureMap ? evaluation.FeatureCaches?.For(featureMap, test.Images, support.Images.dtype) : null;
+        var weights = KernelRidge.SolveWeights(supportKernel.SelfKernel(), support.Targets, options.Regularization,
                                                Step, "the krr evaluator's options.regularization");
 
         long correct = 0;
@@ -45,9 +43,7 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
             var length = Math.Min(options.BlockSize, test.Count - start);
             var images = test.Images.narrow(0, start, length).to(support.Images.dtype);
             var labels = test.Labels.narrow(0, start, length);
-            var kts = featureMap is null
-                ? kernel.Compute(images, support.Images)
-                : featureMap.FromFeatures(testFeatures?.Slice(start, length) ?? featureMap.Features(images), supportFeatures!);
+            var kts = supportKernel.Against(images, testFeatures?.Slice(start, length));
             FiniteCheck.Require(kts, Step, $"the kernel matrix K_ts of test images {start}–{start + length - 1} against the support ({kts.dtype})",
                 () => $"the test images' largest magnitude is {FiniteCheck.LargestMagnitude(images):G3}, the support images' {FiniteCheck.LargestMagnitude(support.Images):G3}: " +
                 "check the preprocessing, or run in float64 (\"dtype\": \"float64\")");

@@ -18,17 +18,11 @@ public static class KipKernelMatrices
     public static (Tensor Kss, Tensor Kts) Compute(IKernelFunction kernel, FeatureCache? trainFeatures, Tensor supportImages,
                                                    Tensor targetImages, Tensor batch)
     {
-        if (kernel is not IFeatureMapKernel featureMap)
-            return (kernel.Compute(supportImages, supportImages), kernel.Compute(targetImages, supportImages));
-
         using var scope = NewDisposeScope();
-        var supportFeatures = featureMap.Features(supportImages);
-        Tensor targetFeatures;
-        using (no_grad())
-            targetFeatures = trainFeatures?.Rows(batch) ?? featureMap.Features(targetImages);
-        var kss = featureMap.FromFeatures(supportFeatures, supportFeatures);
-        var kts = featureMap.FromFeatures(targetFeatures, supportFeatures);
-        return (kss.MoveToOuterDisposeScope(), kts.MoveToOuterDisposeScope());
+        var supportKernel = new SupportKernel(kernel, supportImages);
+        Tensor? targetFeatures; // no target image needs a gradient
+        using (no_grad()) targetFeatures = trainFeatures?.Rows(batch) ?? supportKernel.FeatureMap?.Features(targetImages);
+        return (supportKernel.SelfKernel().MoveToOuterDisposeScope(), supportKernel.Against(targetImages, targetFeatures).MoveToOuterDisposeScope());
     }
 
     /// <summary>

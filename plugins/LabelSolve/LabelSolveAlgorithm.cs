@@ -48,9 +48,8 @@ public sealed class LabelSolveAlgorithm : IDistillationAlgorithm<LabelSolveOptio
         var classCount = targets.ClassCount;
         // A kernel with an explicit feature map: the support's features once, each target block's once. The targets are
         // read exactly once, so their features are streamed block by block rather than cached (that would only cost memory).
-        var featureMap = kernel as IFeatureMapKernel;
-        var supportFeatures = featureMap?.Features(supportImages);
-        var kss = (featureMap is null ? kernel.Compute(supportImages, supportImages) : featureMap.FromFeatures(supportFeatures!, supportFeatures!)).to(float64);
+        var supportKernel = new SupportKernel(kernel, supportImages);
+        var kss = supportKernel.SelfKernel().to(float64);
 
         var gram = zeros(n, n, dtype: float64, device: run.Device);
         var projection = zeros(n, classCount, dtype: float64, device: run.Device);
@@ -63,7 +62,7 @@ public sealed class LabelSolveAlgorithm : IDistillationAlgorithm<LabelSolveOptio
             var images = targets.Images.narrow(0, start, length).to(supportImages.dtype);
             var encoded = RegressionTargets.Encode(targets.Labels.narrow(0, start, length), classCount, float64, run.Device);
             // A_block = K_ts (K_ss + λI)⁻¹, computed as a solve against K_tsᵀ (K_ss is symmetric).
-            var kts = (featureMap is null ? kernel.Compute(images, supportImages) : featureMap.FromFeatures(featureMap.Features(images), supportFeatures!)).to(float64);
+            var kts = supportKernel.Against(images).to(float64);
             FiniteCheck.Require(kts, step, $"the kernel matrix K_ts of targets {start}–{start + length - 1} against the support",
                 "check the training images and the preprocessing");
             var design = KernelRidge.SolveWeights(kss, kts.t(), options.Regularization, step, regularizationOption).t();
