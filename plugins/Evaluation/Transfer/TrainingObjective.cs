@@ -15,11 +15,11 @@ public sealed class TrainingObjective : IDisposable
     private readonly double _labelScale;
 
     /// <summary>A loss without label scaling (c = 1).</summary>
-    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets)
-        : this(loss, crossEntropyTargets, supportTargets, labelScale: 1) { }
+    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, Tensor? supportClasses = null)
+        : this(loss, crossEntropyTargets, supportTargets, labelScale: 1, supportClasses) { }
 
     /// <param name="loss">MSE on the (scaled) targets, or cross-entropy.</param>
-    /// <param name="crossEntropyTargets">With cross-entropy: argmax classes or softmax soft labels.</param>
+    /// <param name="crossEntropyTargets">With cross-entropy: argmax classes, softmax soft labels, or <paramref name="supportClasses"/>.</param>
     /// <param name="supportTargets">[n, C] support targets (e.g. one-hot minus 1/C, or learned labels).</param>
     /// <param name="labelScale">
     /// c &gt; 0, MSE only: the loss is ½ · mean over the batch of ‖f(x) − c·y‖² / c² (RFAD's finite-network MSE, Loo et al.
@@ -27,8 +27,11 @@ public sealed class TrainingObjective : IDisposable
     /// init — while the loss stays in label units (it is ½‖f/c − y‖²), comparable across c. Its gradient at a zero output
     /// is 1/c of the unscaled loss's, and the linearised dynamics run c² slower: with SGD, c changes the useful learning rate.
     /// </param>
+    /// <param name="supportClasses">[n] int64 class of each support image; needed for <see cref="CrossEntropyTargets.Class"/> only.</param>
     /// <exception cref="ArgumentOutOfRangeException">c is not positive, or not 1 with cross-entropy.</exception>
-    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale)
+    /// <exception cref="ArgumentNullException">Class targets were asked for without <paramref name="supportClasses"/>.</exception>
+    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale,
+                             Tensor? supportClasses = null)
     {
         if (!(labelScale > 0) || (loss != TransferLoss.Mse && labelScale != 1))
             throw new ArgumentOutOfRangeException(nameof(labelScale), labelScale, "label scaling is a positive factor of MSE targets only");
@@ -38,8 +41,13 @@ public sealed class TrainingObjective : IDisposable
         var targets = supportTargets.detach();
         using var scale = labelScale.ToScalar(); // held for the native call (see HeldScalars)
         _targets = loss == TransferLoss.Mse ? targets.mul(scale)
-            : crossEntropyTargets == CrossEntropyTargets.Argmax ? targets.argmax(1)
-            : targets.softmax(1);
+            : crossEntropyTargets switch
+            {
+                CrossEntropyTargets.Argmax => targets.argmax(1),
+                CrossEntropyTargets.Softmax => targets.softmax(1),
+                _ => (supportClasses ?? throw new ArgumentNullException(nameof(supportClasses), "class targets need the support classes"))
+                     .detach().to(ScalarType.Int64, targets.device).clone(),
+            };
     }
 
     /// <summary>The scalar loss of <paramref name="outputs"/> [batch, C] for the support rows <paramref name="rows"/> (null: all rows, in order).</summary>

@@ -35,6 +35,11 @@ public enum CrossEntropyTargets
     Argmax,
     /// <summary>softmax(target) as a soft label distribution: keeps the information in learned labels.</summary>
     Softmax,
+    /// <summary>
+    /// The class each support image was drawn for (the support set's <c>Classes</c>), whatever its target says: learned
+    /// labels fit one kernel's regression, and can mislead a network trained on them (README "Results").
+    /// </summary>
+    Class,
 }
 
 /// <summary>How the weights of the transfer network's dense and convolution layers are parameterised and drawn.</summary>
@@ -101,7 +106,8 @@ public sealed class TransferOptions : IValidatableOptions
     [Description("Training loss: mse (on the support targets) or crossEntropy.")]
     public TransferLoss Loss { get; set; } = TransferLoss.Mse;
 
-    [Description("With crossEntropy: train on the argmax class of each target, or on softmax(target) as soft labels.")]
+    [Description("With crossEntropy: train on the argmax class of each target, on softmax(target) as soft labels, or on the class " +
+                 "each support image was drawn for (class: ignores learned labels).")]
     public CrossEntropyTargets CrossEntropyTargets { get; set; } = CrossEntropyTargets.Argmax;
 
     [Description("Optimiser: sgd (momentum 0.9) or adam.")]

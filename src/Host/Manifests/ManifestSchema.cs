@@ -106,15 +106,25 @@ public static class ManifestSchema
             ["type"] = "array",
             ["items"] = new JsonObject { ["type"] = "string" },
         },
-        ["sweep"] = new JsonObject
+        ["sweep"] = SweepSchema(),
+        [ExperimentPlanner.SchemaField] = Typed("string", "This schema's location, for editors; ignored by distillery."),
+    };
+
+    /// <summary>A sweep: one grid, or a list of grids whose points are run together.</summary>
+    private static JsonObject SweepSchema()
+    {
+        JsonObject Grid() => new()
         {
-            ["description"] = "A grid: manifest paths (e.g. algorithm.options.imagesPerClass, seed) mapped to lists of values; every combination runs into its own sub-folder.",
             ["type"] = "object",
             ["minProperties"] = 1,
             ["additionalProperties"] = new JsonObject { ["type"] = "array", ["minItems"] = 1 },
-        },
-        [ExperimentPlanner.SchemaField] = Typed("string", "This schema's location, for editors; ignored by distillery."),
-    };
+        };
+        return new JsonObject
+        {
+            ["description"] = "A grid: manifest paths (e.g. algorithm.options.imagesPerClass, seed) mapped to lists of values; every combination runs into its own sub-folder. A list of grids runs the union of their points.",
+            ["oneOf"] = new JsonArray(Grid(), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Grid() }),
+        };
+    }
 
     /// <summary>One branch per plugin of <paramref name="kind"/>, told apart by the constant <c>name</c>.</summary>
     private static JsonObject PluginSection(PluginCatalog catalog, string kind)

@@ -13,8 +13,9 @@ public sealed record SweepPoint(string Name, IReadOnlyList<KeyValuePair<string, 
 }
 
 /// <summary>
-/// Expands a manifest's <c>sweep</c> — an object mapping manifest paths to lists of values — into the grid of
-/// every combination (the last path varies fastest). A manifest without a sweep is a single point.
+/// Expands a manifest's <c>sweep</c> into its points: an object mapping manifest paths to lists of values is a grid of
+/// every combination (the last path varies fastest); a list of such objects is the union of their grids. A manifest
+/// without a sweep is a single point.
 /// </summary>
 public static class SweepExpander
 {
@@ -28,26 +29,57 @@ public static class SweepExpander
 
     public static bool IsSeed(string path) => path == "seed" || path.EndsWith(".seed", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The points of <paramref name="manifest"/>'s sweep, in order: one grid, or the union of a list of grids (for
+    /// example every seed at 1 and 10 images per class, and one seed at 50).
+    /// </summary>
+    /// <exception cref="DistilleryException">The sweep is malformed (the message names its path), two grids share a
+    /// point, or the grids expand to more than <see cref="MaxPoints"/> points.</exception>
     public static IReadOnlyList<SweepPoint> Expand(JsonObject manifest)
     {
-        if (manifest[SweepField] is null) return [new SweepPoint("", [], manifest)];
-        if (manifest[SweepField] is not JsonObject sweep || sweep.Count == 0)
-            throw new DistilleryException("sweep: expected an object mapping manifest paths to lists of values, e.g. { \"seed\": [0, 1, 2] }");
+        var grids = manifest[SweepField] switch
+        {
+            null => null,
+            JsonObject grid => [(grid, SweepField)],
+            JsonArray list when list.Count > 0 => list.Select((grid, i) => (grid as JsonObject
+                ?? throw new DistilleryException($"{SweepField}[{i}]: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}"), $"{SweepField}[{i}]")).ToList(),
+            _ => throw new DistilleryException(
+                $"{SweepField}: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}, or a non-empty list of such objects"),
+        };
+        if (grids is null) return [new SweepPoint("", [], manifest)];
+
+        var points = new List<SweepPoint>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (grid, location) in grids)
+            foreach (var point in ExpandGrid(manifest, grid, location, MaxPoints - points.Count))
+            {
+                if (!names.Add(point.Name))
+                    throw new DistilleryException($"{location}: point {point.Name} is already in an earlier grid of the sweep; each point may appear once");
+                points.Add(point);
+            }
+        return points;
+    }
+
+    /// <summary>Every combination of one grid's values (the last path varies fastest), at most <paramref name="room"/> of them.</summary>
+    private static List<SweepPoint> ExpandGrid(JsonObject manifest, JsonObject sweep, string location, long room)
+    {
+        if (sweep.Count == 0)
+            throw new DistilleryException($"{location}: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}");
 
         var axes = new List<(string Path, JsonNode?[] Values)>();
         foreach (var (path, values) in sweep)
         {
             if (values is not JsonArray list || list.Count == 0)
-                throw new DistilleryException($"sweep.{path}: expected a non-empty list of values, got {values?.ToJsonString() ?? "null"}");
+                throw new DistilleryException($"{location}.{path}: expected a non-empty list of values, got {values?.ToJsonString() ?? "null"}");
             if (path == SweepField || path.StartsWith(SweepField + ".", StringComparison.Ordinal))
-                throw new DistilleryException($"sweep.{path}: a sweep cannot vary itself");
+                throw new DistilleryException($"{location}.{path}: a sweep cannot vary itself");
             if (!ManifestOverrides.IsPath(path))
-                throw new DistilleryException($"sweep: key {PathNames.Quote(path)} is not a manifest path; write field names separated by dots, e.g. algorithm.options.steps");
+                throw new DistilleryException($"{location}: key {PathNames.Quote(path)} is not a manifest path; write field names separated by dots, e.g. algorithm.options.steps");
             axes.Add((path, list.Select(v => v?.DeepClone()).ToArray()));
         }
-        var count = axes.Aggregate(1L, (product, axis) => product > MaxPoints ? product : product * axis.Values.Length);
-        if (count > MaxPoints)
-            throw new DistilleryException($"sweep: the grid has more than {MaxPoints:N0} points ({string.Join(" × ", axes.Select(a => a.Values.Length))}); split it into several manifests");
+        var count = axes.Aggregate(1L, (product, axis) => product > room ? product : product * axis.Values.Length);
+        if (count > room)
+            throw new DistilleryException($"{location}: the grid has more than {MaxPoints:N0} points{(room < MaxPoints ? " with the earlier grids" : "")} ({string.Join(" × ", axes.Select(a => a.Values.Length))}); split it into several manifests");
 
         var points = new List<SweepPoint>();
         foreach (var combination in Combinations(axes.Select(a => a.Values.Length).ToArray()))

@@ -30,6 +30,36 @@ public sealed class SweepExpanderTests
     }
 
     [Fact]
+    public void A_list_of_grids_runs_the_union_of_their_points_in_order()
+    {
+        var manifest = JsonNode.Parse("""
+            { "name": "s", "seed": 0, "algorithm": { "name": "kip", "options": { "steps": 5 } },
+              "sweep": [ { "algorithm.options.imagesPerClass": [1, 10], "seed": [0, 1] },
+                         { "algorithm.options.imagesPerClass": [50], "seed": [0] } ] }
+            """)!.AsObject();
+
+        var points = SweepExpander.Expand(manifest);
+
+        points.Select(p => p.Name).Should().Equal(
+            "imagesPerClass-1_seed-0", "imagesPerClass-1_seed-1", "imagesPerClass-10_seed-0", "imagesPerClass-10_seed-1",
+            "imagesPerClass-50_seed-0");
+        points[4].Manifest["algorithm"]!["options"]!["imagesPerClass"]!.GetValue<int>().Should().Be(50);
+        points[4].Manifest.ContainsKey("sweep").Should().BeFalse();
+    }
+
+    [Fact]
+    public void The_point_limit_counts_every_grid_of_a_list()
+    {
+        var values = new JsonArray(Enumerable.Range(0, 100).Select(i => (JsonNode?)JsonValue.Create(i)).ToArray());
+        var grid = new JsonObject { ["seed"] = values.DeepClone(), ["algorithm.options.steps"] = values.DeepClone() };
+        var manifest = new JsonObject { ["name"] = "s", ["sweep"] = new JsonArray(grid, new JsonObject { ["algorithm.options.imagesPerClass"] = new JsonArray(1) }) };
+
+        var act = () => SweepExpander.Expand(manifest);
+
+        act.Should().Throw<DistilleryException>().WithMessage("sweep[1]: the grid has more than 10,000 points with the earlier grids*");
+    }
+
+    [Fact]
     public void Without_a_sweep_the_manifest_is_its_only_point()
     {
         var points = SweepExpander.Expand(new JsonObject { ["name"] = "plain" });
@@ -37,7 +67,11 @@ public sealed class SweepExpanderTests
     }
 
     [Theory]
-    [InlineData("""{ "sweep": [1, 2] }""", "sweep: expected an object")]
+    [InlineData("""{ "sweep": [1, 2] }""", "sweep[0]: expected an object")]
+    [InlineData("""{ "sweep": [] }""", "sweep: expected an object")]
+    [InlineData("""{ "sweep": 3 }""", "sweep: expected an object")]
+    [InlineData("""{ "sweep": [{ "seed": [0] }, { "seed": [] }] }""", "sweep[1].seed: expected a non-empty list")]
+    [InlineData("""{ "sweep": [{ "seed": [0, 1] }, { "seed": [1] }] }""", "sweep[1]: point seed-1 is already in an earlier grid")]
     [InlineData("""{ "sweep": {} }""", "sweep: expected an object")]
     [InlineData("""{ "sweep": { "seed": 3 } }""", "sweep.seed: expected a non-empty list")]
     [InlineData("""{ "sweep": { "seed": [] } }""", "sweep.seed: expected a non-empty list")]

@@ -55,6 +55,20 @@ public sealed class TransferEvaluatorTests
     }
 
     [Fact]
+    public void Class_targets_train_on_the_support_classes_whatever_the_learned_labels_say()
+    {
+        var (support, test) = Data.Value;
+        // Learned labels that point at the wrong class: argmax targets follow them, class targets do not.
+        var misleading = support with { Targets = support.Targets.roll(1, 1) };
+        var options = Small(TransferNetwork.Fc, TransferLoss.CrossEntropy, seeds: 1);
+        options.Optimizer = TransferOptimizer.Adam;
+        options.CrossEntropyTargets = CrossEntropyTargets.Class;
+        new TransferEvaluator().Evaluate(EvaluationRun(misleading, test), options)["testAccuracy"].Should().BeGreaterThan(0.9);
+        options.CrossEntropyTargets = CrossEntropyTargets.Argmax;
+        new TransferEvaluator().Evaluate(EvaluationRun(misleading, test), options)["testAccuracy"].Should().BeLessThan(0.5);
+    }
+
+    [Fact]
     public void A_diverging_network_stops_the_evaluation_with_what_to_change()
     {
         var (support, test) = Data.Value;
