@@ -17,10 +17,14 @@ RESULTS="$ROOT/runs/fmnist-table"
 MANIFESTS=(manifests/fmnist-table-kip-convnet-rf.json manifests/fmnist-table-label-solve-convnet-rf.json
            manifests/fmnist-table-kip-fc.json manifests/fmnist-table-label-solve-fc.json
            manifests/fmnist-table-natural-convnet-rf.json manifests/fmnist-table-natural-fc.json)
-POINTS=$("$DISTILLERY" points "${MANIFESTS[@]}" 2>/dev/null | grep -c $'\t')
+# Larger support sets first (50, then 10, then 1 image per class; the sweeps' order otherwise): the longest points
+# start early and the short ones fill the lanes at the end.
+ORDER=$("$DISTILLERY" points "${MANIFESTS[@]}" 2>/dev/null \
+        | awk -F'\t' '{ n = $3; sub(/.*imagesPerClass-/, "", n); sub(/_.*/, "", n); print n "\t" $1 }' \
+        | sort -s -t$'\t' -k1,1nr | cut -f2)
 mkdir -p "$RESULTS/logs"
-echo "$POINTS points in $LANES lanes; logs in $RESULTS/logs"
-seq 0 $((POINTS - 1)) | xargs -P "$LANES" -I{} sh -c \
+echo "$(echo "$ORDER" | wc -l) points in $LANES lanes; logs in $RESULTS/logs"
+echo "$ORDER" | xargs -P "$LANES" -I{} sh -c \
   'OMP_NUM_THREADS=1 "$0" task "$@" --index {} --results "'"$RESULTS"'" > "'"$RESULTS"'/logs/point-{}.log" 2>&1 && echo "point {} done" || { echo "point {} failed: see logs/point-{}.log"; exit 255; }' \
   "$DISTILLERY" "${MANIFESTS[@]}"
 "$DISTILLERY" collect "$RESULTS"
