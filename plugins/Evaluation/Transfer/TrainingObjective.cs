@@ -45,8 +45,9 @@ public sealed class TrainingObjective : IDisposable
             {
                 CrossEntropyTargets.Argmax => targets.argmax(1),
                 CrossEntropyTargets.Softmax => targets.softmax(1),
-                _ => (supportClasses ?? throw new ArgumentNullException(nameof(supportClasses), "class targets need the support classes"))
+                CrossEntropyTargets.Class => (supportClasses ?? throw new ArgumentNullException(nameof(supportClasses), "class targets need the support classes"))
                      .detach().to(ScalarType.Int64, targets.device).clone(),
+                _ => throw new ArgumentOutOfRangeException(nameof(crossEntropyTargets), crossEntropyTargets, "unknown cross-entropy targets"),
             };
     }
 
