@@ -2,9 +2,8 @@
 # The Fashion-MNIST results table (README "Results"): every point of the manifests/fmnist-table-* sweeps (1 and 10
 # images per class × 3 seeds and 50 per class × seed 0, for 6 method/kernel rows: 42 points), run as `distillery task`
 # in parallel lanes of one torch thread each (two single-threaded runs get more done on 2 cores than one run on two
-# threads), then collected into
-# runs/fmnist-table/results.md and results.csv. Finished points are skipped and interrupted ones resume, so the
-# script can be stopped and started again.
+# threads), then collected into runs/fmnist-table/results.md and results.csv. Finished points are skipped and
+# interrupted ones resume, so the script can be stopped and started again.
 #   sudo apt-get install dataset-fashion-mnist && benchmarks/fmnist-table.sh [lanes=2]
 set -euo pipefail
 LANES=${1:-2}

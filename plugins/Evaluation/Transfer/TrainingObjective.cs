@@ -14,23 +14,19 @@ public sealed class TrainingObjective : IDisposable
     private readonly Tensor _targets; // [n, C] regression targets (× c) or soft labels, or [n] class indices
     private readonly double _labelScale;
 
-    /// <summary>A loss without label scaling (c = 1).</summary>
-    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, Tensor? supportClasses = null)
-        : this(loss, crossEntropyTargets, supportTargets, labelScale: 1, supportClasses) { }
-
     /// <param name="loss">MSE on the (scaled) targets, or cross-entropy.</param>
     /// <param name="crossEntropyTargets">With cross-entropy: argmax classes, softmax soft labels, or <paramref name="supportClasses"/>.</param>
     /// <param name="supportTargets">[n, C] support targets (e.g. one-hot minus 1/C, or learned labels).</param>
     /// <param name="labelScale">
-    /// c &gt; 0, MSE only: the loss is ½ · mean over the batch of ‖f(x) − c·y‖² / c² (RFAD's finite-network MSE, Loo et al.
-    /// 2022, <c>label_scale</c>): the network is fitted to c·y — larger targets, so the parameters move farther from
+    /// c &gt; 0 (default 1: no scaling), MSE only: the loss is ½ · mean over the batch of ‖f(x) − c·y‖² / c² (RFAD's
+    /// finite-network MSE, Loo et al. 2022, <c>label_scale</c>): the network is fitted to c·y — larger targets, so the parameters move farther from
     /// init — while the loss stays in label units (it is ½‖f/c − y‖²), comparable across c. Its gradient at a zero output
     /// is 1/c of the unscaled loss's, and the linearised dynamics run c² slower: with SGD, c changes the useful learning rate.
     /// </param>
     /// <param name="supportClasses">[n] int64 class of each support image; needed for <see cref="CrossEntropyTargets.Class"/> only.</param>
     /// <exception cref="ArgumentOutOfRangeException">c is not positive, or not 1 with cross-entropy.</exception>
     /// <exception cref="ArgumentNullException">Class targets were asked for without <paramref name="supportClasses"/>.</exception>
-    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale,
+    public TrainingObjective(TransferLoss loss, CrossEntropyTargets crossEntropyTargets, Tensor supportTargets, double labelScale = 1,
                              Tensor? supportClasses = null)
     {
         if (!(labelScale > 0) || (loss != TransferLoss.Mse && labelScale != 1))

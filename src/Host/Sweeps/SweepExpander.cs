@@ -27,6 +27,9 @@ public static class SweepExpander
     /// </summary>
     public const long MaxPoints = 10_000;
 
+    /// <summary>What one grid must look like, for the errors that find something else.</summary>
+    private const string GridShape = "an object mapping manifest paths to lists of values, e.g. { \"seed\": [0, 1, 2] }";
+
     public static bool IsSeed(string path) => path == "seed" || path.EndsWith(".seed", StringComparison.Ordinal);
 
     /// <summary>
@@ -42,9 +45,9 @@ public static class SweepExpander
             null => null,
             JsonObject grid => [(grid, SweepField)],
             JsonArray list when list.Count > 0 => list.Select((grid, i) => (grid as JsonObject
-                ?? throw new DistilleryException($"{SweepField}[{i}]: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}"), $"{SweepField}[{i}]")).ToList(),
+                ?? throw new DistilleryException($"{SweepField}[{i}]: expected {GridShape}"), $"{SweepField}[{i}]")).ToList(),
             _ => throw new DistilleryException(
-                $"{SweepField}: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}, or a non-empty list of such objects"),
+                $"{SweepField}: expected {GridShape}, or a non-empty list of such objects"),
         };
         if (grids is null) return [new SweepPoint("", [], manifest)];
 
@@ -64,7 +67,7 @@ public static class SweepExpander
     private static List<SweepPoint> ExpandGrid(JsonObject manifest, JsonObject sweep, string location, long room)
     {
         if (sweep.Count == 0)
-            throw new DistilleryException($"{location}: expected an object mapping manifest paths to lists of values, e.g. {{ \"seed\": [0, 1, 2] }}");
+            throw new DistilleryException($"{location}: expected {GridShape}");
 
         var axes = new List<(string Path, JsonNode?[] Values)>();
         foreach (var (path, values) in sweep)
