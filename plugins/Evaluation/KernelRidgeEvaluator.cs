@@ -32,7 +32,7 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
         var supportKernel = new SupportKernel(kernel, support.Images);
         var testFeatures = supportKernel.FeatureMap is { } featureMap ? evaluation.FeatureCaches?.For(featureMap, test.Images, support.Images.dtype) : null;
         var weights = KernelRidge.SolveWeights(supportKernel.SelfKernel(), support.Targets, options.Regularization,
-                                               Step, "the krr evaluator's options.regularization");
+                                               Step, evaluation.OptionPath(nameof(options.Regularization)));
 
         long correct = 0;
         double squaredError = 0;
@@ -49,7 +49,7 @@ public sealed class KernelRidgeEvaluator : IEvaluator<KernelRidgeEvaluatorOption
                 "check the preprocessing, or run in float64 (\"dtype\": \"float64\")");
             var predictions = kts.matmul(weights);
             FiniteCheck.Require(predictions, Step, $"the predictions for test images {start}–{start + length - 1}",
-                "the kernel ridge weights overflow: raise the krr evaluator's options.regularization or run in float64 (\"dtype\": \"float64\")");
+                $"the kernel ridge weights overflow: raise {evaluation.OptionPath(nameof(options.Regularization))} or run in float64 (\"dtype\": \"float64\")");
             correct += predictions.argmax(1).eq(labels.to(predictions.device)).sum().item<long>();
             var expected = RegressionTargets.Encode(labels, test.ClassCount, predictions.dtype, predictions.device);
             var residuals = predictions.sub(expected);

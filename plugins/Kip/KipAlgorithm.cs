@@ -23,9 +23,9 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var sampler = new ClassBalancedSampler(train);
         var targetsPerClass = Math.Max(1, options.TargetBatchSize / train.ClassCount);
         if (sampler.SmallestClassSize < options.ImagesPerClass)
-            throw new DistilleryException($"algorithm.options.imagesPerClass: {options.ImagesPerClass} per class asked for, but the smallest class of the training set has {sampler.SmallestClassSize} images");
+            throw new OptionException(nameof(options.ImagesPerClass), $"{options.ImagesPerClass} per class asked for, but the smallest class of the training set has {sampler.SmallestClassSize} images");
         if (sampler.SmallestClassSize < targetsPerClass)
-            throw new DistilleryException($"algorithm.options.targetBatchSize: {options.TargetBatchSize} needs {targetsPerClass} images per class, but the smallest class has {sampler.SmallestClassSize}");
+            throw new OptionException(nameof(options.TargetBatchSize), $"{options.TargetBatchSize} needs {targetsPerClass} images per class, but the smallest class has {sampler.SmallestClassSize}");
 
         using var state = KipState.Start(run, options, sampler);
         using var trainTargets = RegressionTargets.Encode(train.Labels, train.ClassCount, run.DType, run.Device);
@@ -59,7 +59,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         }
         state.SaveCheckpoint(run);
         (kernel as IRedrawableKernel)?.Redraw(null); // evaluate with the kernel's initial draw
-        RequireFiniteKernel(kernel, state, options);
+        RequireFiniteKernel(run, kernel, state, options);
         run.Logger.LogInformation("KIP finished {Steps} steps", options.Steps);
         LogTemperature(run, state);
         return state.Snapshot();
@@ -69,13 +69,13 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
     /// The last update is followed by no loss that would show it blew up: check the kernel of the final support set
     /// (images can stay finite yet so large that their kernel overflows). Costs one K_ss, less than one step.
     /// </summary>
-    private static void RequireFiniteKernel(IKernelFunction kernel, KipState state, KipOptions options)
+    private static void RequireFiniteKernel(RunContext run, IKernelFunction kernel, KipState state, KipOptions options)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var kss = kernel.Compute(state.Images, state.Images);
         FiniteCheck.Require(kss, $"KIP step {state.Step} (the last)", $"the kernel matrix K_ss of the final support set ({kss.shape[0]}×{kss.shape[1]}, {kss.dtype})",
-            () => $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(options)}");
+            () => $"its images reach magnitude {FiniteCheck.LargestMagnitude(state.Images):G3}; {Advice(run, options)}");
     }
 
     /// <summary>With the Platt loss, logs the learned temperature τ (the progress contract has no place for a parameter).</summary>
@@ -88,8 +88,8 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
     }
 
     /// <summary>What to change when KIP's numbers blow up.</summary>
-    private static string Advice(KipOptions options) =>
-        $"lower algorithm.options.learningRate (now {options.LearningRate:G3}), raise algorithm.options.regularization " +
+    private static string Advice(RunContext run, KipOptions options) =>
+        $"lower {run.OptionPath(nameof(options.LearningRate))} (now {options.LearningRate:G3}), raise {run.OptionPath(nameof(options.Regularization))} " +
         $"(now {options.Regularization:G3}) or run in float64 (\"dtype\": \"float64\")";
 
     private static double TrainStep(DistillationContext run, KipOptions options, IKernelFunction kernel, FeatureCache? trainFeatures, KipState state,
@@ -112,26 +112,27 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         var targets = options.LearnLabels ? state.Targets.detach().requires_grad_(true) : state.Targets;
         var logTemperature = state.LogTemperature?.detach().requires_grad_(true);
         var (kss, kts) = KipKernelMatrices.Compute(kernel, trainFeatures, images, targetImages, batch);
-        var loss = KipLoss.Compute(kss, kts, targets, targetTargets, options.Regularization, step, logTemperature);
+        var loss = KipLoss.Compute(kss, kts, targets, targetTargets, options.Regularization, step, logTemperature,
+                                   run.OptionPath(nameof(options.Regularization)));
         var value = loss.ToDouble();
         if (!double.IsFinite(value))
-            throw new NumericalFailureException($"{step}: the KIP loss became {value}; {Advice(options)}");
+            throw new NumericalFailureException($"{step}: the KIP loss became {value}; {Advice(run, options)}");
 
         var inputs = new List<Tensor> { images };
         if (options.LearnLabels) inputs.Add(targets);
         if (logTemperature is not null) inputs.Add(logTemperature);
         var gradients = autograd.grad([loss], inputs);
         state.ImageOptimizer.Update(gradients[0], state.Step + 1);
-        FiniteCheck.Require(state.Images, step, "the support images after the Adam update", Advice(options));
+        FiniteCheck.Require(state.Images, step, "the support images after the Adam update", Advice(run, options));
         if (options.LearnLabels)
         {
             state.TargetOptimizer!.Update(gradients[1], state.Step + 1);
-            FiniteCheck.Require(state.Targets, step, "the support labels after the Adam update", Advice(options));
+            FiniteCheck.Require(state.Targets, step, "the support labels after the Adam update", Advice(run, options));
         }
         if (logTemperature is not null)
         {
             state.TemperatureOptimizer!.Update(gradients[^1], state.Step + 1);
-            FiniteCheck.Require(state.LogTemperature!, step, "log τ, the Platt temperature, after the Adam update", Advice(options));
+            FiniteCheck.Require(state.LogTemperature!, step, "log τ, the Platt temperature, after the Adam update", Advice(run, options));
         }
         return value;
     }

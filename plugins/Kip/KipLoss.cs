@@ -21,27 +21,29 @@ public static class KipLoss
     /// <param name="step">The step, for error messages: "KIP step 12".</param>
     /// <param name="logTemperature">log τ, a 0-dimensional tensor of the images' dtype: given, the loss is the
     /// Platt-scaled cross-entropy; null, the mean squared error.</param>
+    /// <param name="regularizationOption">How error messages name the option that sets reg: the run's
+    /// <c>OptionPath("regularization")</c>, e.g. "algorithm.options.regularization".</param>
     /// <exception cref="Distillery.Abstractions.NumericalFailureException">K_ss is not finite or K_ss + λI cannot be solved.</exception>
     public static Tensor Compute(IKernelFunction kernel, Tensor supportImages, Tensor supportTargets,
                                  Tensor targetImages, Tensor targetTargets, double regularization, string step = "KIP",
-                                 Tensor? logTemperature = null)
+                                 Tensor? logTemperature = null, string regularizationOption = "options.regularization")
     {
         using var scope = NewDisposeScope();
         return Compute(kernel.Compute(supportImages, supportImages), kernel.Compute(targetImages, supportImages),
-                       supportTargets, targetTargets, regularization, step, logTemperature).MoveToOuterDisposeScope();
+                       supportTargets, targetTargets, regularization, step, logTemperature, regularizationOption).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// The loss from the step's kernel matrices K_ss [n, n] and K_ts [n_t, n], however they were computed (see
     /// <see cref="KipKernelMatrices"/>): MSE, or the Platt-scaled cross-entropy when <paramref name="logTemperature"/> is given.
     /// </summary>
-    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?)" path="/param"/>
-    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?)" path="/exception"/>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?, string)" path="/param"/>
+    /// <inheritdoc cref="Compute(IKernelFunction, Tensor, Tensor, Tensor, Tensor, double, string, Tensor?, string)" path="/exception"/>
     public static Tensor Compute(Tensor kss, Tensor kts, Tensor supportTargets, Tensor targetTargets, double regularization,
-                                 string step = "KIP", Tensor? logTemperature = null)
+                                 string step = "KIP", Tensor? logTemperature = null, string regularizationOption = "options.regularization")
     {
         using var scope = NewDisposeScope();
-        var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization, step, "algorithm.options.regularization");
+        var predictions = KernelRidge.Predict(kts, kss, supportTargets, regularization, step, regularizationOption);
         var loss = logTemperature is null
             ? MeanSquaredError(predictions, targetTargets)
             : PlattCrossEntropy(predictions, targetTargets, logTemperature);

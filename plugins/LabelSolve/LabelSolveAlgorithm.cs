@@ -42,7 +42,8 @@ public sealed class LabelSolveAlgorithm : IDistillationAlgorithm<LabelSolveOptio
     /// <exception cref="NumericalFailureException">A kernel matrix or the labels are not finite, or K_ss + λI cannot be solved.</exception>
     public static Tensor SolveLabels(RunContext run, IKernelFunction kernel, Tensor supportImages, ImageSet targets, LabelSolveOptions options)
     {
-        const string step = "Label Solve", regularizationOption = "algorithm.options.regularization";
+        const string step = "Label Solve";
+        var regularizationOption = run.OptionPath(nameof(options.Regularization));
         using var scope = NewDisposeScope();
         var n = supportImages.shape[0];
         var classCount = targets.ClassCount;

@@ -25,8 +25,8 @@ public static class PerClassCoreset
             run.Cancellation.ThrowIfCancellationRequested();
             var pool = CandidatePool(run, options, algorithm, membersByClass[c], c);
             if (pool.Length < options.ImagesPerClass)
-                throw new DistilleryException(
-                    $"algorithm.options.imagesPerClass: {options.ImagesPerClass} per class asked for, but class '{train.ClassNames[c]}' offers {pool.Length} candidates");
+                throw new OptionException(nameof(options.ImagesPerClass),
+                    $"{options.ImagesPerClass} per class asked for, but class '{train.ClassNames[c]}' offers {pool.Length} candidates");
             using var scope = NewDisposeScope();
             using var generator = run.CreateGenerator($"{algorithm}.select", c);
             var points = train.Images.index_select(0, tensor(pool, device: train.Images.device)).flatten(1).to(run.DType);

@@ -22,8 +22,8 @@ internal static class CifarLoader
         CifarReader.Check(Folder(name, layout, options), layout);
 
     private static string Folder(string name, CifarLayout layout, CifarFolderOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new DistilleryException(
-            $"dataset '{name}': set dataset.options.path to the folder holding the {layout.DisplayName} binary files ({layout.Listing})")
+        ? throw new OptionException(nameof(options.Path),
+            $"dataset '{name}' needs the folder holding the {layout.DisplayName} binary files ({layout.Listing})")
         : CifarReader.ResolveFolder(options.Path, layout);
 }
 

@@ -22,6 +22,6 @@ public sealed class ImageFolderDataset : IDatasetLoader<ImageFolderOptions>
     public void Check(ImageFolderOptions options) => ImageFolderReader.Check(Root(options), options);
 
     private static string Root(ImageFolderOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new DistilleryException($"dataset 'image-folder': set dataset.options.path to the folder holding {ImageFolderReader.Layout}")
+        ? throw new OptionException(nameof(options.Path), $"dataset 'image-folder' needs the folder holding {ImageFolderReader.Layout}")
         : Path.GetFullPath(options.Path);
 }

@@ -32,7 +32,7 @@ public abstract class MnistFolderDataset<TOptions> : IDatasetLoader<TOptions> wh
     public void Check(TOptions options) => MnistFamilyReader.Check(Source(options));
 
     private FolderIdxSource Source(TOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new DistilleryException($"dataset '{Name}': set dataset.options.path to the folder holding {MnistLayout.Listing}")
+        ? throw new OptionException(nameof(options.Path), $"dataset '{Name}' needs the folder holding {MnistLayout.Listing}")
         : new FolderIdxSource(options.Path);
 }
 

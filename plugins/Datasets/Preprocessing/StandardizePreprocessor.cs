@@ -44,10 +44,9 @@ public sealed class StandardizePreprocessor : IPreprocessor<StandardizeOptions>
         var constant = Enumerable.Range(0, deviations.Length).Where(c => deviations[c] == 0).ToList();
         if (constant.Count == 0) return;
         var which = string.Join(", ", constant.Select(c => $"channel {c} (every value {means[c]:G4})"));
-        throw new DistilleryException(
+        throw new OptionException("epsilon",
             $"standardize: {which} of the {deviations.Length}-channel training images does not vary over the {imageCount} images, " +
-            "and options.epsilon is 0, so standardising would divide by zero and make it NaN; set the standardize options.epsilon > 0 " +
-            "(its default is 1e-8) or load fewer channels");
+            "and epsilon is 0, so standardising would divide by zero and make it NaN; set it > 0 (its default is 1e-8) or load fewer channels");
     }
 
     /// <summary>

@@ -58,10 +58,11 @@ public sealed class ZcaPreprocessor : IPreprocessor<ZcaOptions>
         var regularised = eigenvalues.add(ridgeScalar, HeldScalars.One);
         var smallest = regularised.min().item<double>();
         if (!(smallest > 0))
-            throw new DistilleryException(meanEigenvalue > 0
-                ? $"zca: the training covariance is singular (smallest eigenvalue {eigenvalues.min().item<double>():G3}){ConstantChannels(covariance, trainImages.shape[1])} " +
-                  $"and regularization is {options.Regularization}; set preprocess zca options.regularization > 0"
-                : "zca: the training images do not vary (covariance is zero), there is nothing to whiten");
+            throw meanEigenvalue > 0
+                ? new OptionException(nameof(options.Regularization),
+                    $"zca: the training covariance is singular (smallest eigenvalue {eigenvalues.min().item<double>():G3}){ConstantChannels(covariance, trainImages.shape[1])} " +
+                    $"and regularization is {options.Regularization}; set it > 0")
+                : new DistilleryException("zca: the training images do not vary (covariance is zero), there is nothing to whiten");
 
         var whitening = (eigenvectors * regularised.rsqrt()).matmul(eigenvectors.T);
         var unwhitening = (eigenvectors * regularised.sqrt()).matmul(eigenvectors.T);

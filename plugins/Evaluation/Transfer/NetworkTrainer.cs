@@ -8,7 +8,9 @@ namespace Distillery.Evaluation.Transfer;
 /// Trains one network on the support set for a fixed number of steps: SGD (momentum 0.9) or Adam with weight
 /// decay, learning rate annealed from its initial value to 0 by a cosine schedule.
 /// </summary>
-public sealed class NetworkTrainer(TransferOptions options)
+/// <param name="learningRateOption">How the divergence error names the learning-rate option: the run's
+/// <c>OptionPath("learningRate")</c>, e.g. "evaluation[1].options.learningRate".</param>
+public sealed class NetworkTrainer(TransferOptions options, string learningRateOption)
 {
     /// <summary>Trains <paramref name="network"/> in place; returns the loss of the last step.</summary>
     /// <param name="onStep">Called after every step with (step, loss thunk): the loss is read only when asked for.</param>
@@ -50,5 +52,5 @@ public sealed class NetworkTrainer(TransferOptions options)
     private double Checked(double loss, int step) => double.IsFinite(loss)
         ? loss
         : throw new NumericalFailureException(
-            $"evaluator 'transfer': training diverged (loss {loss} at step {step}); lower its learningRate (now {options.ResolvedLearningRate()})");
+            $"evaluator 'transfer': training diverged (loss {loss} at step {step}); lower {learningRateOption} (now {options.ResolvedLearningRate()})");
 }

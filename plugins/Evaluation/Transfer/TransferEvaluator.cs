@@ -31,7 +31,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         using var images = support.Images.detach().to(evaluation.DType, evaluation.Device);
         using var targets = support.Targets.detach().to(evaluation.DType, evaluation.Device);
         using var objective = new TrainingObjective(options.Loss, options.CrossEntropyTargets, targets, options.LabelScale, support.Classes);
-        var trainer = new NetworkTrainer(options);
+        var trainer = new NetworkTrainer(options, evaluation.OptionPath(nameof(options.LearningRate)));
         var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
 
         evaluation.Progress.Start("transfer", (long)options.Seeds * options.Steps);

@@ -83,7 +83,7 @@ public static class TransferNetworks
             (inputs, height, width) = (convWidth, height / 2, width / 2); // pooling floors odd sizes (7 → 3)
         }
         if (height < 1 || width < 1)
-            throw new DistilleryException($"evaluation.options.depth: {depth} pooling blocks shrink the image to nothing; use fewer");
+            throw new OptionException("depth", $"{depth} pooling blocks shrink the image to nothing; use fewer");
         modules.Add(("flatten", Flatten()));
         modules.Add(("readout", layers.Dense(inputs * height * width, classes)));
         return Sequential(modules);

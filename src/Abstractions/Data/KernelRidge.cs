@@ -25,7 +25,8 @@ public static class KernelRidge
     /// tiny ridge) it falls back to an LU solve.
     /// </summary>
     /// <param name="step">Who solves, for the error message: "KIP step 12", "Label Solve", "evaluator 'krr'".</param>
-    /// <param name="regularizationOption">The option that sets reg, for the advice: "algorithm.options.regularization".</param>
+    /// <param name="regularizationOption">The option that sets reg, for the advice: the caller's
+    /// <see cref="Runs.RunContext.OptionPath"/>("regularization"), e.g. "algorithm.options.regularization".</param>
     /// <exception cref="NumericalFailureException">K_ss is not finite, the system is singular, or the weights are not finite.</exception>
     public static Tensor SolveWeights(Tensor kss, Tensor targets, double regularization,
                                       string step = "kernel ridge regression", string regularizationOption = "regularization")

@@ -30,8 +30,24 @@ public sealed class ExperimentManifest
 /// <summary>A plugin choice: its manifest name and its options object (bound to the plugin's options class).</summary>
 public sealed class PluginSection
 {
+    /// <summary>The plugin's manifest name (<c>name</c>), as its export attribute states it.</summary>
     public required string Name { get; init; }
+
+    /// <summary>The plugin's options (<c>options</c>), unbound; empty when the manifest gives none (every default).</summary>
     public JsonObject Options { get; init; } = new();
+
+    /// <summary>
+    /// An evaluation entry's <c>id</c>, which names its figures (<c>&lt;id&gt;.testAccuracy</c>) so that one evaluator can
+    /// appear twice with different options; null when the manifest gives none (the id is then <see cref="Name"/>).
+    /// Only evaluation entries take one.
+    /// </summary>
+    public string? Id { get; init; }
+
+    /// <summary>
+    /// The plugin version the manifest states (<c>version</c>, as manifest.resolved.json records it); null when it
+    /// states none. When given, it must be the loaded plugin's version.
+    /// </summary>
+    public string? Version { get; init; }
 }
 
 /// <summary>

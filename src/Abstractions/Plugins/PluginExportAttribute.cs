@@ -3,8 +3,8 @@ using System.Composition;
 namespace Distillery.Abstractions.Plugins;
 
 // Exports a plugin class under its kind's contract, with the metadata the host reads: kind, manifest name and a
-// one-line description (shown by `distillery plugins`). MEF2 reads metadata only from properties declared on the
-// concrete attribute class itself, hence each attribute declares its own three properties.
+// one-line description (shown by `distillery plugins`) and its version (see PluginVersions). MEF2 reads metadata only
+// from properties declared on the concrete attribute class itself, hence each attribute declares its own four properties.
 
 /// <summary>Exports a distillation algorithm (<see cref="IAlgorithm"/>) under a manifest name, e.g. <c>kip</c>.</summary>
 [MetadataAttribute]
@@ -14,6 +14,15 @@ public sealed class ExportAlgorithmAttribute(string name) : ExportAttribute(type
     public string Kind => PluginKinds.Algorithm;
     public string Name { get; } = PluginNames.Check(name);
     public string Description { get; set; } = "";
+
+    /// <summary>
+    /// The plugin's version, any non-empty string (default <see cref="PluginVersions.Default"/>, "1"): bump it when the
+    /// plugin's results change for the same options (a fixed bug, a changed step), not for a faster or refactored path
+    /// that gives the same numbers. The host records it in a run folder's <c>manifest.resolved.json</c> and resumes a
+    /// folder only with the same version (another is a different experiment: <c>--fresh</c> starts over);
+    /// <c>distillery plugins</c> shows it.
+    /// </summary>
+    public string Version { get; set; } = PluginVersions.Default;
 }
 
 /// <summary>Exports a kernel provider (<see cref="IKernelProvider"/>) under a manifest name, e.g. <c>fc</c>.</summary>
@@ -24,6 +33,9 @@ public sealed class ExportKernelAttribute(string name) : ExportAttribute(typeof(
     public string Kind => PluginKinds.Kernel;
     public string Name { get; } = PluginNames.Check(name);
     public string Description { get; set; } = "";
+
+    /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
+    public string Version { get; set; } = PluginVersions.Default;
 }
 
 /// <summary>Exports a dataset loader (<see cref="IDatasetLoader"/>) under a manifest name, e.g. <c>fashion-mnist</c>.</summary>
@@ -34,6 +46,9 @@ public sealed class ExportDatasetAttribute(string name) : ExportAttribute(typeof
     public string Kind => PluginKinds.Dataset;
     public string Name { get; } = PluginNames.Check(name);
     public string Description { get; set; } = "";
+
+    /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
+    public string Version { get; set; } = PluginVersions.Default;
 }
 
 /// <summary>Exports a preprocessor (<see cref="IPreprocessor"/>) under a manifest name, e.g. <c>standardize</c>.</summary>
@@ -44,6 +59,9 @@ public sealed class ExportPreprocessorAttribute(string name) : ExportAttribute(t
     public string Kind => PluginKinds.Preprocessor;
     public string Name { get; } = PluginNames.Check(name);
     public string Description { get; set; } = "";
+
+    /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
+    public string Version { get; set; } = PluginVersions.Default;
 }
 
 /// <summary>Exports an evaluator (<see cref="IEvaluator"/>) under a manifest name, e.g. <c>krr</c>.</summary>
@@ -54,10 +72,23 @@ public sealed class ExportEvaluatorAttribute(string name) : ExportAttribute(type
     public string Kind => PluginKinds.Evaluator;
     public string Name { get; } = PluginNames.Check(name);
     public string Description { get; set; } = "";
+
+    /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
+    public string Version { get; set; } = PluginVersions.Default;
 }
 
 internal static class PluginNames
 {
     public static string Check(string name) =>
         string.IsNullOrWhiteSpace(name) ? throw new ArgumentException("A plugin needs a manifest name.", nameof(name)) : name;
+}
+
+/// <summary>The default of the export attributes' <c>Version</c> (see <see cref="ExportAlgorithmAttribute.Version"/>).</summary>
+public static class PluginVersions
+{
+    /// <summary>
+    /// <c>"1"</c>: the version of a plugin whose export attribute states none, and of every plugin in a run folder written
+    /// before versions were recorded.
+    /// </summary>
+    public const string Default = "1";
 }

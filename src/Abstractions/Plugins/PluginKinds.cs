@@ -20,4 +20,8 @@ public sealed class PluginMetadata
     public string Kind { get; set; } = "";
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
+
+    /// <summary>The export attribute's <c>Version</c>; <see cref="PluginVersions.Default"/> for a plugin built before versions existed.</summary>
+    [System.ComponentModel.DefaultValue(PluginVersions.Default)]
+    public string Version { get; set; } = PluginVersions.Default;
 }

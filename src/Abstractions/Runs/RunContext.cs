@@ -1,4 +1,5 @@
 using Distillery.Abstractions.Data;
+using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Plugins;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -25,6 +26,25 @@ public class RunContext
     /// null when the caller keeps none (then plugins compute features where they need them).
     /// </summary>
     public FeatureCaches? FeatureCaches { get; init; }
+
+    /// <summary>
+    /// The manifest path of the section that configured the plugin receiving this context — <c>algorithm</c>,
+    /// <c>kernel</c>, <c>dataset</c>, <c>preprocess[2]</c>, <c>evaluation[1]</c> — set by the host for each call; empty
+    /// when the caller is not the host (a test, a benchmark). Plugins name their options in messages through
+    /// <see cref="OptionPath"/>, never by a hard-coded path.
+    /// </summary>
+    public string ManifestSection { get; init; } = "";
+
+    /// <summary>
+    /// How a message names one of the called plugin's own options, for advice in errors that are not about the option's
+    /// value (a <see cref="NumericalFailureException"/>: "lower algorithm.options.learningRate"):
+    /// <c>&lt;ManifestSection&gt;.options.&lt;option&gt;</c> (see <see cref="ManifestPaths.Option"/>), or
+    /// <c>options.&lt;option&gt;</c> without a section. An option whose value is simply unusable is an
+    /// <see cref="OptionException"/> instead, which the host names the same way.
+    /// </summary>
+    /// <param name="option">The option's manifest name or property name (written in camelCase).</param>
+    public string OptionPath(string option) =>
+        ManifestSection.Length == 0 ? $"options.{ManifestPaths.OptionName(option)}" : ManifestPaths.Option(ManifestSection, option);
 
     /// <summary>
     /// A CPU generator seeded from the run seed, a purpose and an index: the same (seed, purpose, index) always

@@ -22,7 +22,7 @@ public static class PluginsCommand
         {
             foreach (var plugin in catalog.OfKind(pluginKind))
             {
-                console.MarkupLine($"[bold]{pluginKind} {Markup.Escape(plugin.Name)}[/] — {Markup.Escape(plugin.Description)}");
+                console.MarkupLine($"[bold]{pluginKind} {Markup.Escape(plugin.Name)}[/] (version {Markup.Escape(plugin.Version)}) — {Markup.Escape(plugin.Description)}");
                 console.MarkupLine($"  [grey]from {Markup.Escape(plugin.SourcePath)}[/]");
                 var options = OptionsSchema.Describe(plugin.OptionsType);
                 if (options.Count == 0)

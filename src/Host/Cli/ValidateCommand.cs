@@ -41,7 +41,7 @@ public static class ValidateCommand
             if (!checkedDatasets.Add(point.Plan.ToResolvedJson()["dataset"]!.ToJsonString())) continue;
             try
             {
-                dataset.Create<IDatasetLoader>().Check(dataset.Options);
+                dataset.Call(() => dataset.Create<IDatasetLoader>().Check(dataset.Options));
             }
             catch (DistilleryException e) when (point.Point.Name.Length > 0)
             {

@@ -62,8 +62,11 @@ public static partial class ExperimentPlanner
                 problems.Add(catalog.UnknownPlugin($"{path}.name", kind, section.Name).Message);
                 return null;
             }
+            if (section.Version is { } version && version != plugin.Version)
+                problems.Add($"{path}.version: the manifest asks for version {version} of {kind} '{plugin.Name}', but the one loaded " +
+                             $"(from {plugin.SourcePath}) is version {plugin.Version}; remove \"version\" to run this one, or load that version");
             var options = OptionsBinder.Bind(plugin.OptionsType, section.Options, $"{path}.options", problems);
-            return new PluginChoice(plugin, options, path);
+            return new PluginChoice(plugin, options, path, section.Id ?? plugin.Name);
         }
 
         var dataset = Resolve(manifest.Dataset, PluginKinds.Dataset, "dataset");
@@ -71,9 +74,38 @@ public static partial class ExperimentPlanner
         var kernel = Resolve(manifest.Kernel, PluginKinds.Kernel, "kernel");
         var algorithm = Resolve(manifest.Algorithm, PluginKinds.Algorithm, "algorithm");
         var evaluation = manifest.Evaluation.Select((p, i) => Resolve(p, PluginKinds.Evaluator, $"evaluation[{i}]")).ToList();
+        RequireDistinctIds(evaluation, problems);
 
         if (problems.Count > 0) throw new ManifestException(problems);
         return new ExperimentPlan(manifest, dataset!, preprocess!, kernel, algorithm!, evaluation!);
+    }
+
+    /// <summary>
+    /// What an evaluation entry's <c>id</c> may be: it names the entry's figures (<c>&lt;id&gt;.testAccuracy</c> in
+    /// metrics.json, progress.jsonl, TensorBoard tags, results tables and <c>collect --figures</c>), so no dot, and it
+    /// stays a safe file-name part: a letter or digit, then letters, digits, <c>-</c> and <c>_</c>, at most 64 characters.
+    /// </summary>
+    public const string IdPatternText = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$";
+
+    /// <summary>The rule of <see cref="IdPatternText"/> in words, for error messages and the schema.</summary>
+    public const string IdRule = "a letter or digit, then letters, digits, '-' and '_', at most 64 characters";
+
+    [GeneratedRegex(IdPatternText)]
+    private static partial Regex IdPattern();
+
+    /// <summary>The whole string matches (see <see cref="IsDevice"/>).</summary>
+    private static bool IsId(string id) => IdPattern().Match(id) is { Success: true } match && match.Length == id.Length;
+
+    /// <summary>Two evaluation entries with one id (given, or defaulting to the plugin name) would write one set of figures over the other.</summary>
+    private static void RequireDistinctIds(IReadOnlyList<PluginChoice?> evaluation, List<string> problems)
+    {
+        var first = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var choice in evaluation.OfType<PluginChoice>())
+        {
+            if (first.TryAdd(choice.Id, choice.ManifestPath)) continue;
+            problems.Add($"{choice.ManifestPath}.id: \"{choice.Id}\" is already the id of {first[choice.Id]}{(choice.Id == choice.Plugin.Name ? " (without an \"id\", an entry's id is its plugin's name)" : "")}; " +
+                         $"give each entry its own \"id\" ({IdRule}), e.g. \"{choice.Plugin.Name}-2\"");
+        }
     }
 
     private static ExperimentManifest ReadManifest(JsonObject json, List<string> problems)
@@ -100,7 +132,7 @@ public static partial class ExperimentPlanner
             Preprocess = ReadSections(json["preprocess"], "preprocess", problems),
             Kernel = ReadSection(json["kernel"], "kernel", problems, required: false),
             Algorithm = ReadSection(json["algorithm"], "algorithm", problems, required: true) ?? Placeholder,
-            Evaluation = ReadSections(json["evaluation"], "evaluation", problems),
+            Evaluation = ReadSections(json["evaluation"], "evaluation", problems, identified: true),
             Validation = ReadValidation(json["validation"], problems),
             Output = ReadOutput(json["output"], problems),
             Plugins = ReadStrings(json["plugins"], "plugins", problems),
@@ -132,7 +164,8 @@ public static partial class ExperimentPlanner
         return null;
     }
 
-    private static PluginSection? ReadSection(JsonNode? node, string path, List<string> problems, bool required)
+    /// <param name="identified">An evaluation entry, which may carry an <c>id</c> (see <see cref="IdPatternText"/>).</param>
+    private static PluginSection? ReadSection(JsonNode? node, string path, List<string> problems, bool required, bool identified = false)
     {
         if (node is null)
         {
@@ -144,29 +177,37 @@ public static partial class ExperimentPlanner
             problems.Add($"{path}: expected an object {{ \"name\": ..., \"options\": {{...}} }}, got {node.ToJsonString()}");
             return null;
         }
+        string[] fields = identified ? ["id", "name", "version", "options"] : ["name", "version", "options"];
         foreach (var (key, _) in section)
-            if (key is not ("name" or "options"))
-                problems.Add($"{path}.{key}: unknown field; allowed: name, options");
+            if (!fields.Contains(key))
+                problems.Add($"{path}.{key}: unknown field; allowed: {string.Join(", ", fields)}");
         var name = ReadString(section, "name", problems, required: true, path: $"{path}.name");
+        var id = identified ? ReadString(section, "id", problems, path: $"{path}.id") : null;
+        if (id is not null && !IsId(id))
+        {
+            problems.Add($"{path}.id: {PathNames.Quote(id)} cannot be an id: use {IdRule}; it names the entry's figures (<id>.testAccuracy)");
+            id = null;
+        }
+        var version = ReadString(section, "version", problems, path: $"{path}.version");
         var options = section["options"];
         if (options is not null and not JsonObject)
         {
             problems.Add($"{path}.options: expected an object, got {options.ToJsonString()}");
             options = null;
         }
-        return name is null ? null : new PluginSection { Name = name, Options = (JsonObject?)options?.DeepClone() ?? new JsonObject() };
+        return name is null ? null : new PluginSection { Name = name, Id = id, Version = version, Options = (JsonObject?)options?.DeepClone() ?? new JsonObject() };
     }
 
-    private static IReadOnlyList<PluginSection> ReadSections(JsonNode? node, string path, List<string> problems)
+    private static IReadOnlyList<PluginSection> ReadSections(JsonNode? node, string path, List<string> problems, bool identified = false)
     {
         if (node is null) return [];
-        if (node is JsonObject) return ReadSection(node, path, problems, required: true) is { } single ? [single] : [];
+        if (node is JsonObject) return ReadSection(node, path, problems, required: true, identified) is { } single ? [single] : [];
         if (node is not JsonArray array)
         {
             problems.Add($"{path}: expected an array of {{ \"name\": ... }} objects, got {node.ToJsonString()}");
             return [];
         }
-        return array.Select((item, i) => ReadSection(item, $"{path}[{i}]", problems, required: true))
+        return array.Select((item, i) => ReadSection(item, $"{path}[{i}]", problems, required: true, identified))
             .Where(s => s is not null).Select(s => s!).ToList();
     }
 

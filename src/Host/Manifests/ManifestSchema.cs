@@ -131,6 +131,16 @@ public static class ManifestSchema
     {
         var branches = new JsonArray();
         foreach (var plugin in catalog.OfKind(kind))
+        {
+            var properties = new JsonObject();
+            if (kind == PluginKinds.Evaluator)
+                properties["id"] = With(Typed("string",
+                    $"Names this entry's figures (<id>.testAccuracy in metrics.json, progress, TensorBoard and results tables), so one evaluator can appear twice; default: the plugin's name. Ids must be distinct: {ExperimentPlanner.IdRule}."),
+                    plugin.Name, ExperimentPlanner.IdPatternText);
+            properties["name"] = new JsonObject { ["const"] = plugin.Name };
+            properties["version"] = With(Typed("string",
+                "The plugin version the manifest was written for (manifest.resolved.json records it); when given, the loaded plugin must have it."), plugin.Version);
+            properties["options"] = Options(plugin.OptionsType);
             branches.Add(new JsonObject
             {
                 ["title"] = plugin.Name,
@@ -138,12 +148,9 @@ public static class ManifestSchema
                 ["type"] = "object",
                 ["required"] = Strings("name"),
                 ["additionalProperties"] = false,
-                ["properties"] = new JsonObject
-                {
-                    ["name"] = new JsonObject { ["const"] = plugin.Name },
-                    ["options"] = Options(plugin.OptionsType),
-                },
+                ["properties"] = properties,
             });
+        }
         return new JsonObject { ["oneOf"] = branches };
     }
 

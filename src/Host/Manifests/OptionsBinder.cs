@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Plugins;
 
 namespace Distillery.Host.Manifests;
@@ -45,8 +47,17 @@ public static class OptionsBinder
         }
 
         if (options is IValidatableOptions validatable)
-            foreach (var (name, message) in validatable.Validate())
-                problems.Add($"{path}.{JsonNamingPolicy.CamelCase.ConvertName(name)}: {message}");
+        {
+            try
+            {
+                foreach (var (name, message) in validatable.Validate())
+                    problems.Add($"{path}.{ManifestPaths.OptionName(name)}: {message}");
+            }
+            catch (OptionException e) // the same (option, message), thrown instead of returned
+            {
+                problems.Add($"{path}.{ManifestPaths.OptionName(e.Option)}: {e.Problem}");
+            }
+        }
 
         return options;
     }

@@ -122,8 +122,10 @@ public sealed class PluginCatalog
         foreach (var factory in container.GetExports<ExportFactory<TContract, PluginMetadata>>())
         {
             // Creating one instance tells the options type; plugins are cheap to construct by contract.
+            if (string.IsNullOrWhiteSpace(factory.Metadata.Version))
+                throw new InvalidOperationException($"{kind} '{factory.Metadata.Name}' states an empty Version; leave it out (version {PluginVersions.Default}) or give one");
             using var probe = factory.CreateExport();
-            result.Add(new PluginDescriptor(kind, factory.Metadata.Name, factory.Metadata.Description,
+            result.Add(new PluginDescriptor(kind, factory.Metadata.Name, factory.Metadata.Description, factory.Metadata.Version,
                 probe.Value.OptionsType, path, () => factory.CreateExport().Value));
         }
         return result;

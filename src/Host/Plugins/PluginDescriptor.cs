@@ -2,11 +2,15 @@ using Distillery.Abstractions.Plugins;
 
 namespace Distillery.Host.Plugins;
 
-/// <summary>A discovered plugin: what it is, where it came from, and how to make an instance.</summary>
+/// <summary>
+/// A discovered plugin: what it is (kind, manifest name, description, version — see
+/// <see cref="ExportAlgorithmAttribute.Version"/>), where it came from, and how to make an instance.
+/// </summary>
 public sealed record PluginDescriptor(
     string Kind,
     string Name,
     string Description,
+    string Version,
     Type OptionsType,
     string SourcePath,
     Func<IPlugin> Create);

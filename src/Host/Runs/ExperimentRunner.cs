@@ -37,10 +37,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         // Everything that can still be refused as invalid input (exit 2) happens before the folder is claimed: data,
         // preprocessing, kernel and evaluators. A refused run thus leaves no manifest.resolved.json behind, and the
         // corrected command is not taken for "a different experiment".
-        var setup = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, NullProgressReporter.Instance, cancellation).Plain();
+        var setup = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, NullProgressReporter.Instance, cancellation);
         var data = LoadData(plan, setup);
-        var kernel = plan.Kernel is null ? null : plan.Kernel.Create<IKernelProvider>().Create(setup, plan.Kernel.Options);
-        var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Create<IEvaluator>())).ToList();
+        var kernel = plan.Kernel is not { } kernelChoice ? null
+            : kernelChoice.Call(() => kernelChoice.Create<IKernelProvider>().Create(setup.Plain(kernelChoice), kernelChoice.Options));
+        var evaluators = plan.Evaluation.Select(e => (Choice: e, Plugin: e.Call(e.Create<IEvaluator>))).ToList();
         ClaimFolder(folder, resolvedManifest, held, data);
 
         var recorder = RunRecorder.Open(plan, folder, display, logger); // TensorBoard and progress.png
@@ -49,13 +50,17 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         using var featureCaches = new FeatureCaches();
         var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation, featureCaches);
 
-        // Only the final evaluation reports progress: periodic ones run inside the algorithm's own phase.
+        // Only the final evaluation reports progress: periodic ones run inside the algorithm's own phase. Figures are
+        // keyed by each entry's id (its plugin name unless the manifest gives one), so one evaluator may appear twice.
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvaluateAll(SupportSet support, bool final = false)
         {
             using var noGrad = no_grad();
-            var context = baseContext.ForEvaluation(support, data.Evaluation, kernel, final);
-            return evaluators.ToDictionary(e => e.Choice.Plugin.Name,
-                e => data.NameFigures(ResultGuards.RequireFiniteFigures(e.Choice.Plugin.Name, e.Plugin.Evaluate(context, e.Choice.Options))));
+            return evaluators.ToDictionary(e => e.Choice.Id, e =>
+            {
+                var context = baseContext.ForEvaluation(e.Choice, support, data.Evaluation, kernel, final);
+                var figures = e.Choice.Call(() => e.Plugin.Evaluate(context, e.Choice.Options));
+                return data.NameFigures(ResultGuards.RequireFiniteFigures(e.Choice.Id, figures));
+            });
         }
 
         logger.LogInformation("Distilling with {Algorithm}", plan.Algorithm.Plugin.Name);
@@ -66,11 +71,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             recorder.PreviewWritten(folder.Preview);
             return EvaluateAll(support).SelectMany(e => e.Value.Select(v => KeyValuePair.Create($"{e.Key}.{v.Key}", v.Value))).ToDictionary();
         }
-        var distillation = baseContext.ForDistillation(data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
+        var distillation = baseContext.ForDistillation(plan.Algorithm, data.Train, kernel, EvaluateDuringTraining, new CheckpointStore(folder.Checkpoints, logger));
         SupportSet supportSet;
         try
         {
-            supportSet = plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options);
+            supportSet = plan.Algorithm.Call(() => plan.Algorithm.Create<IAlgorithm>().Distill(distillation, plan.Algorithm.Options));
         }
         catch (DistilleryException) when (held == FolderState.Empty && !folder.HasCheckpoints)
         {
@@ -120,9 +125,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
     private enum FolderState { Empty, SameExperiment, OtherEvaluation }
 
     /// <summary>
-    /// Reads, without changing anything, what the folder holds; refuses a folder that holds a different experiment,
-    /// or whose manifest.resolved.json is damaged. Returns the resolved manifest text this run will write when it
-    /// claims the folder.
+    /// Reads, without changing anything, what the folder holds, comparing experiments by their
+    /// <see cref="ExperimentFingerprint"/> (so a folder written before a plugin gained an option still resumes); refuses a
+    /// folder that holds a different experiment, naming the first field that differs, or whose manifest.resolved.json is
+    /// damaged. Returns the resolved manifest text this run will write when it claims the folder.
     /// </summary>
     private static (string ResolvedManifest, FolderState Held) InspectFolder(ExperimentPlan plan, RunFolder folder)
     {
@@ -132,10 +138,13 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         if (!File.Exists(folder.ResolvedManifest)) return (text, FolderState.Empty);
         var held = JsonFile.ParseObject(File.ReadAllText(folder.ResolvedManifest))
             ?? throw new DataFormatException(folder.ResolvedManifest, "damaged: not a JSON object; pass --fresh to start over in this folder");
-        if (JsonNode.DeepEquals(Without(held, "output"), Without(resolved, "output"))) return (text, FolderState.SameExperiment);
-        if (SameDistillation(held, resolved)) return (text, FolderState.OtherEvaluation);
+        var (folderExperiment, wanted) = (ExperimentFingerprint.Of(held, plan), ExperimentFingerprint.Of(plan));
+        if (folderExperiment.FirstDifference(wanted) is null) return (text, FolderState.SameExperiment);
+        // Evaluators only read the support set (periodic ones draw no training randomness), so when only the evaluation
+        // differs the distillation and its checkpoints stay valid.
+        if (folderExperiment.FirstDifference(wanted, "evaluation") is not { } difference) return (text, FolderState.OtherEvaluation);
         throw new DistilleryException(
-            $"{folder.Path} holds a different experiment (its manifest.resolved.json differs); choose another --output, or pass --fresh to start over there");
+            $"{folder.Path} holds a different experiment ({difference}); choose another --output, or pass --fresh to start over there");
     }
 
     /// <summary>The run starts: the folder gets its resolved manifest, checkpoint folder and fitted preprocessing.</summary>
@@ -151,24 +160,6 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         folder.Create();
         AtomicFile.WriteAllText(folder.ResolvedManifest, resolvedManifest);
         if (data.State.Count > 0) SafeTensorsFile.Write(folder.Preprocessing, data.State);
-    }
-
-    /// <summary>
-    /// True when two resolved manifests differ at most in their evaluation: evaluators only read the support set
-    /// (periodic ones draw no training randomness), so the distillation and its checkpoints stay valid.
-    /// </summary>
-    private static bool SameDistillation(JsonObject held, JsonObject wanted) =>
-        JsonNode.DeepEquals(Without(held, "output", "evaluation"), Without(wanted, "output", "evaluation"));
-
-    /// <summary>
-    /// A copy of a resolved manifest without the named sections. Where the folder lies (<c>output</c>) is never part
-    /// of the experiment: a run folder that was moved, copied or renamed resumes as it would have in place.
-    /// </summary>
-    private static JsonObject Without(JsonObject manifest, params string[] sections)
-    {
-        var copy = manifest.DeepClone().AsObject();
-        foreach (var section in sections) copy.Remove(section);
-        return copy;
     }
 
     /// <summary>The evaluation changed: resume the distillation from its checkpoints and evaluate anew, keeping the old figures.</summary>
@@ -196,9 +187,10 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
             EvaluatedOn == RunMetrics.Validation ? ValidationSplit.NameFigures(figures) : figures;
     }
 
-    private PreparedData LoadData(ExperimentPlan plan, RunContext context)
+    private PreparedData LoadData(ExperimentPlan plan, DistillationContextBuilder contexts)
     {
-        var splits = plan.Dataset.Create<IDatasetLoader>().Load(context, plan.Dataset.Options);
+        var context = contexts.Plain(plan.Dataset);
+        var splits = plan.Dataset.Call(() => plan.Dataset.Create<IDatasetLoader>().Load(context, plan.Dataset.Options));
         logger.LogInformation("Dataset {Name}: {Train} training and {Test} test images of {Classes} classes, {C}×{H}×{W}",
             plan.Dataset.Plugin.Name, splits.Train.Count, splits.Test.Count, splits.Train.ClassCount,
             splits.Train.Channels, splits.Train.Height, splits.Train.Width);
@@ -224,7 +216,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         foreach (var (choice, index) in plan.Preprocess.Select((c, i) => (c, i)))
         {
             // Fitted on the training images only, then applied to test exactly as to train.
-            var transform = choice.Create<IPreprocessor>().Fit(context, train, choice.Options);
+            var transform = choice.Call(() => choice.Create<IPreprocessor>().Fit(contexts.Plain(choice), train, choice.Options));
             (train, test) = (transform.Forward(train), transform.Forward(test));
             ResultGuards.RequireFiniteImages($"preprocess[{index}] '{choice.Plugin.Name}'", "preprocessed", train, test,
                 "check its options (a zero epsilon or regularization divides by zero) and the images it was fitted on");
@@ -258,26 +250,32 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         ImageGridPng.Write(folder.Preview, data.ToPixels(support.Images.detach()), support.Classes, data.Train.ClassCount);
     }
 
-    /// <summary>Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation.</summary>
+    /// <summary>
+    /// Builds the contexts handed to plugins, all sharing device, dtype, seed, logging and cancellation; each names the
+    /// manifest section of the plugin it is handed to (<see cref="RunContext.ManifestSection"/>).
+    /// </summary>
     private sealed class DistillationContextBuilder(Device device, ScalarType dtype, long seed, ILogger logger, IProgressReporter progress,
                                                     CancellationToken cancellation, FeatureCaches? featureCaches = null)
     {
-        public RunContext Plain() => new()
+        public RunContext Plain(PluginChoice plugin) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Progress = progress, Cancellation = cancellation,
+            ManifestSection = plugin.ManifestPath,
         };
 
-        public DistillationContext ForDistillation(ImageSet train, IKernelFunction? kernel,
+        public DistillationContext ForDistillation(PluginChoice algorithm, ImageSet train, IKernelFunction? kernel,
             Func<SupportSet, IReadOnlyDictionary<string, double>> evaluate, ICheckpointStore checkpoints) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Progress = progress, Cancellation = cancellation,
+            ManifestSection = algorithm.ManifestPath,
             Train = train, Kernel = kernel, Evaluate = evaluate, Checkpoints = checkpoints, FeatureCaches = featureCaches,
         };
 
-        public EvaluationContext ForEvaluation(SupportSet support, ImageSet test, IKernelFunction? kernel, bool reportProgress) => new()
+        public EvaluationContext ForEvaluation(PluginChoice evaluator, SupportSet support, ImageSet test, IKernelFunction? kernel, bool reportProgress) => new()
         {
             Device = device, DType = dtype, Seed = seed, Logger = logger, Cancellation = cancellation,
             Progress = reportProgress ? progress : NullProgressReporter.Instance,
+            ManifestSection = evaluator.ManifestPath,
             Support = support, Test = test, Kernel = kernel, FeatureCaches = featureCaches,
         };
     }

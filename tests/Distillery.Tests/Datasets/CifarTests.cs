@@ -184,7 +184,7 @@ public sealed class CifarTests
     public void Unset_or_missing_path_is_a_clear_error()
     {
         var unset = () => new Cifar10Dataset().Load(Run(), new Cifar10Options());
-        unset.Should().Throw<DistilleryException>().WithMessage("*dataset.options.path*data_batch_1.bin*");
+        unset.Should().Throw<DistilleryException>().WithMessage("options.path: dataset 'cifar10' needs the folder*data_batch_1.bin*");
 
         var missing = () => new Cifar100Dataset().Load(Run(), new Cifar100Options { Path = "/nonexistent/cifar" });
         missing.Should().Throw<DataFormatException>().Which.Message.Should().Contain("/nonexistent/cifar").And.Contain("not found");

@@ -212,7 +212,7 @@ public sealed class ImageFolderTests
         noTest.Should().Throw<DataFormatException>().Which.Path.Should().Be(folder.File("test"));
 
         var unset = () => new ImageFolderDataset().Load(IdxTestFiles.Run(), new ImageFolderOptions());
-        unset.Should().Throw<DistilleryException>().WithMessage("*dataset.options.path*");
+        unset.Should().Throw<DistilleryException>().WithMessage("options.path: dataset 'image-folder' needs the folder*");
     }
 
     [Fact]

@@ -67,9 +67,9 @@ public sealed class MnistFolderDatasetTests : IDisposable
     [Fact]
     public void Missing_path_option_asks_for_it()
     {
-        var error = Assert.Throws<DistilleryException>(() => new MnistDataset().Load(Run(), new MnistFolderOptions()));
+        var error = Assert.Throws<OptionException>(() => new MnistDataset().Load(Run(), new MnistFolderOptions()));
 
-        error.Message.Should().Contain("set dataset.options.path").And.Contain("train-images-idx3-ubyte");
+        error.Message.Should().StartWith("options.path: ").And.Contain("train-images-idx3-ubyte");
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class NumericalFailureRunTests
         var result = Run(scratch, Manifest(images, Algorithm("natural"), epsilon: 0));
 
         ShouldFailWith(result, scratch, 2,
-            "error: standardize: channel 2 (every value 0) of the 3-channel training images does not vary over the 6 images, and options.epsilon is 0*");
+            "error: preprocess[0].options.epsilon: standardize: channel 2 (every value 0) of the 3-channel training images does not vary over the 6 images, and epsilon is 0*");
     }
 
     [Fact]
@@ -96,8 +96,8 @@ public sealed class NumericalFailureRunTests
         var result = Run(scratch, Manifest(ImageFolder(scratch, IdenticalCopies), Algorithm("natural"), krrRegularization: 1e-12));
 
         ShouldFailWith(result, scratch, 3,
-            "error: evaluator 'krr': cannot solve with K_ss + λI (4×4, Float32, λ = *E-12 = the krr evaluator's options.regularization 1E-12 × mean diagonal *): " +
-            "the matrix is singular in Float32*raise the krr evaluator's options.regularization (1e-6 is the usual default) or run in float64 (\"dtype\": \"float64\")");
+            "error: evaluator 'krr': cannot solve with K_ss + λI (4×4, Float32, λ = *E-12 = evaluation[0].options.regularization 1E-12 × mean diagonal *): " +
+            "the matrix is singular in Float32*raise evaluation[0].options.regularization (1e-6 is the usual default) or run in float64 (\"dtype\": \"float64\")");
     }
 
     [Fact]

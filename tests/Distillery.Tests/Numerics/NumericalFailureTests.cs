@@ -107,8 +107,9 @@ public sealed class NumericalFailureTests
 
         var act = () => new StandardizePreprocessor().Fit(Run(float32), images, new StandardizeOptions { Epsilon = 0 });
 
-        act.Should().Throw<DistilleryException>().WithMessage(
-            "standardize: channel 2 (every value 0) of the 3-channel training images does not vary over the 5 images, and options.epsilon is 0*set the standardize options.epsilon > 0*");
+        act.Should().Throw<OptionException>().Which.Option.Should().Be("epsilon", "the plugin names its option; the host adds the section's path");
+        act.Should().Throw<OptionException>().WithMessage(
+            "options.epsilon: standardize: channel 2 (every value 0) of the 3-channel training images does not vary over the 5 images, and epsilon is 0*set it > 0*");
         var standardized = new StandardizePreprocessor().Fit(Run(float32), images, new StandardizeOptions()).Forward(images);
         FiniteCheck.CountNonFinite(standardized).Should().Be(0, "the default epsilon keeps a constant channel finite (it becomes 0)");
         standardized[.., 2].abs().max().item<float>().Should().Be(0);

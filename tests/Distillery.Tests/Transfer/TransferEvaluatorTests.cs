@@ -78,7 +78,7 @@ public sealed class TransferEvaluatorTests
         var act = () => new TransferEvaluator().Evaluate(EvaluationRun(support, test), options);
 
         act.Should().Throw<Abstractions.NumericalFailureException>() // exit 3: the run failed, the input was valid
-            .WithMessage("*training diverged*lower its learningRate (now 1000000)*");
+            .WithMessage("*training diverged*lower options.learningRate (now 1000000)*");
     }
 
     [Fact]
