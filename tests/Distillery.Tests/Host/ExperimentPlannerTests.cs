@@ -283,7 +283,7 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
     public void Unknown_field_in_a_section_is_reported()
     {
         Problems(m => m["kernel"]!["option"] = new JsonObject()).Should().ContainSingle()
-            .Which.Should().Be("kernel.option: unknown field; allowed: name, options");
+            .Which.Should().Be("kernel.option: unknown field; allowed: name, version, options");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Numerics;
+using Distillery.Abstractions.Runs;
 using Distillery.Datasets;
 using Distillery.Evaluation.Transfer;
 using Distillery.Host.Cli;
@@ -8,6 +9,7 @@ using Distillery.Host.Runs;
 using Distillery.Kernels;
 using Distillery.LabelSolve;
 using FluentAssertions;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using static Distillery.Tests.Methods.MethodTestSupport;
 using static Distillery.Tests.Transfer.TransferTestData;
@@ -75,7 +77,9 @@ public sealed class NumericalFailureTests
         var targets = ClusteredImages(random, 3, 10, [1, 4, 4], noise: 1.0);
         var kernel = FullyConnectedKernel.Build(new FullyConnectedKernelOptions());
 
-        var act = () => LabelSolveAlgorithm.SolveLabels(Run(), kernel, support, targets, new LabelSolveOptions { Regularization = 1e-18 });
+        // The host names the section; the advice follows it (an algorithm is always "algorithm", but the plugin cannot know that).
+        var run = new RunContext { Device = CPU, DType = float64, Seed = 1, Logger = NullLogger.Instance, ManifestSection = "algorithm" };
+        var act = () => LabelSolveAlgorithm.SolveLabels(run, kernel, support, targets, new LabelSolveOptions { Regularization = 1e-18 });
 
         act.Should().Throw<NumericalFailureException>().WithMessage(
             "Label Solve: cannot solve with K_ss + λI (6×6, Float64, λ = * = algorithm.options.regularization 1E-18 × mean diagonal *): " +
@@ -124,8 +128,8 @@ public sealed class NumericalFailureTests
 
         var act = () => new ZcaPreprocessor().Fit(Run(float64), images, new ZcaOptions { Regularization = 0, LayerNorm = false });
 
-        act.Should().Throw<DistilleryException>().WithMessage(
-            "zca: the training covariance is singular (smallest eigenvalue *): channel 1 of the training images never varies and regularization is 0*");
+        act.Should().Throw<OptionException>().WithMessage(
+            "options.regularization: zca: the training covariance is singular (smallest eigenvalue *): channel 1 of the training images never varies and regularization is 0*set it > 0");
     }
 
     [Fact]
