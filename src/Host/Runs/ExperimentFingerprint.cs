@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Plugins;
@@ -35,8 +36,8 @@ public sealed class ExperimentFingerprint
         string? problem = null;
         foreach (var (path, choice) in Sections(plan, canonical))
         {
-            var section = Locate(canonical, path);
-            if (section is null) continue;
+            // A section this host did not write (no name: an edited or damaged file) is compared as it is.
+            if (Locate(canonical, path) is not JsonObject section || section["name"]?.GetValueKind() != JsonValueKind.String) continue;
             var (normal, sectionProblem) = Canonical(section, path, choice);
             problem ??= sectionProblem;
             Replace(canonical, path, normal);
@@ -46,8 +47,9 @@ public sealed class ExperimentFingerprint
 
     /// <summary>
     /// The first field in which the folder's experiment (this) differs from the manifest's (<paramref name="manifest"/>),
-    /// leaving out the sections named in <paramref name="ignored"/>, as one line: <c>algorithm.options.steps: folder has
-    /// 300, manifest has 400</c>; null when they agree.
+    /// leaving out the top-level sections named in <paramref name="ignored"/> (e.g. <c>evaluation</c>), as one line:
+    /// <c>algorithm.options.steps: folder has 300, manifest has 400</c>; null when they agree. An option of the folder's
+    /// that today's plugin no longer has, or a value it now refuses, comes first: re-binding found it.
     /// </summary>
     public string? FirstDifference(ExperimentFingerprint manifest, params string[] ignored)
     {
@@ -71,10 +73,8 @@ public sealed class ExperimentFingerprint
     /// A plugin section as the fingerprint holds it: id (evaluation entries), name, version and options, re-bound through
     /// <paramref name="choice"/>'s options class when the section names that plugin; with the first problem re-binding found.
     /// </summary>
-    private static (JsonObject Section, string? Problem) Canonical(JsonNode section, string path, PluginChoice? choice)
+    private static (JsonObject Section, string? Problem) Canonical(JsonObject fields, string path, PluginChoice? choice)
     {
-        if (section is not JsonObject fields || fields["name"]?.GetValueKind() != System.Text.Json.JsonValueKind.String)
-            return (new JsonObject { ["section"] = section.DeepClone() }, null); // not a section this host wrote: compared as it is
         var name = fields["name"]!.GetValue<string>();
         var normal = new JsonObject();
         if (path.StartsWith("evaluation", StringComparison.Ordinal)) normal["id"] = fields["id"]?.DeepClone() ?? name;

@@ -164,7 +164,7 @@ public sealed class RunTests
     }
 
     [Fact]
-    public void Plugins_lists_every_bundled_plugin_with_its_options()
+    public void Plugins_lists_every_bundled_plugin_with_its_version_and_options()
     {
         var result = DistilleryProcess.Run(Path.GetTempPath(), "plugins");
 
@@ -173,6 +173,7 @@ public sealed class RunTests
                                           "dataset fashion-mnist-sample", "dataset mnist", "dataset kmnist", "preprocessor standardize", "evaluator krr",
                                           "learningRate", "targetBatchSize", "one of ntk, nngp" })
             result.Output.Should().Contain(expected);
+        result.Output.Should().Contain("algorithm kip (version 1) — ", "each plugin shows its version");
 
         var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithm");
         algorithms.Output.Should().Contain("kip").And.NotContain("kernel fc");
