@@ -54,7 +54,7 @@ public static class ImageFolderReader
     }
 
     private static DataFormatException BadFile(string path, string problem) =>
-        new(path, $"{problem} (set dataset.options.onBadFile to \"skip\" to leave such files out)");
+        new(path, $"{problem} (set the dataset option onBadFile to \"skip\" to leave such files out)");
 
     /// <summary>True when the file opens and starts with a PNG signature or a JPEG SOI marker.</summary>
     private static bool StartsLikeAnImage(string path, out string? problem)

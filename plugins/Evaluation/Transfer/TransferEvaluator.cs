@@ -31,7 +31,8 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         using var images = support.Images.detach().to(evaluation.DType, evaluation.Device);
         using var targets = support.Targets.detach().to(evaluation.DType, evaluation.Device);
         using var objective = new TrainingObjective(options.Loss, options.CrossEntropyTargets, targets, options.LabelScale, support.Classes);
-        var trainer = new NetworkTrainer(options, evaluation.OptionPath(nameof(options.LearningRate)));
+        var learningRateOption = evaluation.OptionPath(nameof(options.LearningRate)); // named in divergence errors
+        var trainer = new NetworkTrainer(options, learningRateOption);
         var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
 
         evaluation.Progress.Start("transfer", (long)options.Seeds * options.Steps);
@@ -51,7 +52,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
                     evaluation.Progress.Report(new ProgressUpdate(done, loss()));
             }, evaluation.Cancellation);
             accuracies[seed] = TestAccuracy.Measure(network, evaluation.Test, options.EvaluationBatchSize,
-                                                    evaluation.Device, evaluation.DType, evaluation.Cancellation);
+                                                    evaluation.Device, evaluation.DType, evaluation.Cancellation, learningRateOption);
         }
         return Figures(accuracies, losses);
     }
