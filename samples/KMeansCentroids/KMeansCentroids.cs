@@ -55,7 +55,9 @@ public sealed class KMeansCentroids : IDistillationAlgorithm<KMeansCentroidsOpti
             }
             run.Logger.LogInformation("k-means: {K} clusters in each of {Classes} classes, {Min}–{Max} Lloyd iterations",
                 k, train.ClassCount, iterations.Min(), iterations.Max());
-            var classes = arange(train.ClassCount, device: run.Device).repeat_interleave(k);
+            // Built from a long[]: arange would take its bounds as temporary Scalars.
+            var classIndices = Enumerable.Range(0, train.ClassCount).SelectMany(c => Enumerable.Repeat((long)c, k)).ToArray();
+            var classes = tensor(classIndices, device: run.Device);
             var targets = RegressionTargets.Encode(classes, train.ClassCount, run.DType, run.Device);
             return new SupportSet(cat(images, 0), targets, classes);
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using Distillery.Tests.Numerics;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -28,7 +29,8 @@ public sealed class PluginTemplateTests(PluginKitFixture kit, ITestOutputHelper 
         // output folder is then dropped into the plugin folder as an author would copy it.
         var solution = Path.Combine(authors, "plugins.slnx");
         File.WriteAllText(solution, "<Solution>\n" + string.Concat(Kinds.Select(k => $"  <Project Path=\"{Project(k)}/{Project(k)}.csproj\" />\n")) + "</Solution>\n");
-        DotnetCli.Run(authors, ["build", solution, "-m:1", "-nodeReuse:false", "-nologo", "-v", "q", .. kit.RestoreProperties]);
+        var build = DotnetCli.Run(authors, ["build", solution, "-m:1", "-nodeReuse:false", "-nologo", "-v", "q", .. kit.RestoreProperties]);
+        build.Should().NotContain("warning ", "the generated projects build clean, every public member documented");
         var built = watch.Elapsed.TotalSeconds;
 
         // The dataset plugin's own manifest runs on its example data (data/, relative to the working directory) with the
@@ -66,7 +68,8 @@ public sealed class PluginTemplateTests(PluginKitFixture kit, ITestOutputHelper 
 
         // As its manifest says, from its folder; the package is found in the clone's artifacts/packages by default.
         var plugin = Path.Combine(sample, "plugins", "KMeansCentroids");
-        DotnetCli.Run(sample, ["build", "-o", plugin, $"-p:DistilleryAbstractionsVersion={kit.AbstractionsVersion}", "-m:1", "-nodeReuse:false", "-nologo", "-v", "q", .. kit.RestoreProperties]);
+        var build = DotnetCli.Run(sample, ["build", "-o", plugin, $"-p:DistilleryAbstractionsVersion={kit.AbstractionsVersion}", "-m:1", "-nodeReuse:false", "-nologo", "-v", "q", .. kit.RestoreProperties]);
+        build.Should().NotContain("warning ");
         RequireOnlyThePlugin(plugin, "KMeansCentroids");
         var built = watch.Elapsed.TotalSeconds;
         var runFolder = kit.NewFolder("sample-run");
@@ -96,10 +99,13 @@ public sealed class PluginTemplateTests(PluginKitFixture kit, ITestOutputHelper 
 
     /// <summary>
     /// The csproj's ExcludeAssets at work: the plugin folder holds the plugin and its .deps.json, and no copy of the
-    /// contract, TorchSharp or any native library (the host provides them).
+    /// contract, TorchSharp or any native library (the host provides them). And the code follows the rule it tells
+    /// authors: no temporary Scalar handed to libtorch (see NativeScalarTests).
     /// </summary>
     private static void RequireOnlyThePlugin(string pluginFolder, string name)
     {
+        using (var scanner = new ScalarTemporaryScanner(AppContext.BaseDirectory))
+            scanner.Offences(Path.Combine(pluginFolder, name + ".dll")).Should().BeEmpty("{0} must hold every Scalar it hands libtorch", name);
         File.Exists(Path.Combine(pluginFolder, name + ".dll")).Should().BeTrue();
         File.Exists(Path.Combine(pluginFolder, name + ".deps.json")).Should().BeTrue();
         Directory.EnumerateFiles(pluginFolder, "*.dll", SearchOption.AllDirectories).Select(Path.GetFileName)
