@@ -30,8 +30,8 @@ public sealed class KMeansCentroids : IDistillationAlgorithm<KMeansCentroidsOpti
         var k = options.ImagesPerClass;
         var smallest = new ClassBalancedSampler(train).SmallestClassSize;
         if (smallest < k)
-            throw new Distillery.Abstractions.DistilleryException(
-                $"algorithm.options.imagesPerClass: {k} clusters per class asked for, but the smallest class has {smallest} images");
+            throw new Distillery.Abstractions.OptionException(nameof(options.ImagesPerClass), // the host names the section
+                $"{k} clusters per class asked for, but the smallest class has {smallest} images");
         using var labels = train.Labels.cpu();
         var labelArray = labels.data<long>().ToArray();
         var images = new List<Tensor>(train.ClassCount);

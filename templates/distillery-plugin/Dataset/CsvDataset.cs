@@ -45,6 +45,6 @@ public sealed class CsvDataset : IDatasetLoader<CsvDatasetOptions>
     }
 
     private static string Folder(CsvDatasetOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new DistilleryException("dataset 'plugin-name-here': set dataset.options.path to the folder holding train.csv and test.csv")
+        ? throw new OptionException(nameof(options.Path), "dataset 'plugin-name-here' needs the folder holding train.csv and test.csv") // the host adds dataset.options.
         : Path.GetFullPath(options.Path);
 }

@@ -33,7 +33,7 @@ public static class CsvImageFile
             for (var i = 1; i < fields.Length; i++)
             {
                 if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0 || value > options.MaxValue)
-                    throw new DataFormatException(path, $"line {lineNumber}, value {i}: '{fields[i].Trim()}' is not a number in [0, {options.MaxValue}] (dataset.options.maxValue)");
+                    throw new DataFormatException(path, $"line {lineNumber}, value {i}: '{fields[i].Trim()}' is not a number in [0, {options.MaxValue}] (the dataset option maxValue)");
                 pixels.Add((float)(value / options.MaxValue));
             }
         }
@@ -66,7 +66,7 @@ public static class CsvImageFile
 
     private static IEnumerable<string> Lines(string path) => File.Exists(path)
         ? File.ReadLines(path)
-        : throw new DataFormatException(path, "not found: the dataset folder must hold train.csv and test.csv (dataset.options.path)");
+        : throw new DataFormatException(path, "not found: the dataset folder must hold train.csv and test.csv (the dataset option path)");
 
     private static string[] Fields(string path, int lineNumber, string line, int pixelsPerImage)
     {
