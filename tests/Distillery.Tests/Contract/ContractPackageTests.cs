@@ -87,7 +87,7 @@ public sealed class ContractPackageTests
         var readme = System.Text.Encoding.UTF8.GetString(Read(package, "README.md"));
         readme.Should().Be(File.ReadAllText(Path.Combine(DistilleryProcess.RepositoryRoot, "src", "Abstractions", "README.md")));
         readme.Should().Contain("Checkpoint on cancellation").And.Contain("generators by purpose").And.Contain("Evaluation with the initial draw")
-            .And.Contain("ExcludeAssets=\"runtime\"").And.Contain("PublicAPI.Shipped.txt");
+            .And.Contain("ExcludeAssets=\"runtime;native\"").And.Contain("PublicAPI.Shipped.txt");
 
         var licence = System.Text.Encoding.UTF8.GetString(Read(package, "LICENSE"));
         licence.Should().Be(File.ReadAllText(Path.Combine(DistilleryProcess.RepositoryRoot, "LICENSE")));
