@@ -37,9 +37,16 @@ public sealed class FeatureCache : IDisposable
         ChunkSize = chunkSize;
     }
 
+    /// <summary>The kernel whose features are cached (not owned).</summary>
     public IFeatureMapKernel Kernel { get; }
+
+    /// <summary>The fixed image set [N, C, H, W] (not owned; must not change while the cache is used).</summary>
     public Tensor Images { get; }
+
+    /// <summary>The dtype features are computed in and read as.</summary>
     public ScalarType ComputeType { get; }
+
+    /// <summary>Images per forward pass while filling.</summary>
     public long ChunkSize { get; }
 
     /// <summary>Images in the set.</summary>
@@ -55,9 +62,14 @@ public sealed class FeatureCache : IDisposable
     /// The features [k, F] (compute dtype, on the images' device, no gradient) of the images at <paramref name="indices"/>
     /// (int64 [k], on the images' device); the caller owns the result. Fills the cache first when it is stale.
     /// </summary>
+    /// <param name="indices">Indices into the set, int64 [k], on the images' device.</param>
+    /// <returns>A new tensor [k, F] in <see cref="ComputeType"/>, owned by the caller.</returns>
     public Tensor Rows(Tensor indices) => Upcast(Current().index_select(0, indices));
 
     /// <summary>The features [length, F] of images start … start + length − 1 (see <see cref="Rows"/>).</summary>
+    /// <param name="start">The first image's index.</param>
+    /// <param name="length">How many images.</param>
+    /// <returns>A new tensor [length, F] in <see cref="ComputeType"/>, owned by the caller.</returns>
     public Tensor Slice(long start, long length) => Upcast(Current().narrow(0, start, length));
 
     private Tensor Upcast(Tensor rows) => rows.dtype == ComputeType ? rows : rows.to(ComputeType);
@@ -92,6 +104,7 @@ public sealed class FeatureCache : IDisposable
         return (all ?? empty([0, 0], dtype: storage, device: Images.device)).DetachFromDisposeScope();
     }
 
+    /// <summary>Frees the stored features; the next read would compute them again.</summary>
     public void Dispose()
     {
         stored?.Dispose();
@@ -114,6 +127,10 @@ public sealed class FeatureCaches : IDisposable
     /// under <paramref name="kernel"/> in <paramref name="computeType"/>, created empty on first request. Owned by this
     /// set: callers do not dispose it.
     /// </summary>
+    /// <param name="kernel">The kernel (compared by reference).</param>
+    /// <param name="images">The image set [N, C, H, W] (compared by reference: pass the context's tensor itself, not a copy).</param>
+    /// <param name="computeType">The dtype the features are read as.</param>
+    /// <returns>The cache, shared with every other caller that asks for the same three.</returns>
     public FeatureCache For(IFeatureMapKernel kernel, Tensor images, ScalarType computeType)
     {
         var cache = caches.Find(c => ReferenceEquals(c.Kernel, kernel) && ReferenceEquals(c.Images, images) && c.ComputeType == computeType);
@@ -125,6 +142,7 @@ public sealed class FeatureCaches : IDisposable
         return cache;
     }
 
+    /// <summary>Disposes every cache of the set (the host does, when the run ends).</summary>
     public void Dispose()
     {
         foreach (var cache in caches) cache.Dispose();

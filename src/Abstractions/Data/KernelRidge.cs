@@ -13,6 +13,9 @@ namespace Distillery.Abstractions.Data;
 public static class KernelRidge
 {
     /// <summary>λ = reg · tr(K_ss) / n (a 0-dimensional tensor of K_ss's dtype): the ridge scales with the kernel so one reg value fits every kernel.</summary>
+    /// <param name="kss">K_ss [n, n].</param>
+    /// <param name="regularization">reg, relative to the mean diagonal (1e-6 in the KIP papers).</param>
+    /// <returns>A new 0-dimensional tensor on K_ss's device, owned by the caller; differentiable in K_ss.</returns>
     public static Tensor Ridge(Tensor kss, double regularization)
     {
         using var reg = regularization.ToScalar();
@@ -24,9 +27,13 @@ public static class KernelRidge
     /// their device, by Cholesky; when rounding makes the matrix not positive definite (possible in float32 with a
     /// tiny ridge) it falls back to an LU solve.
     /// </summary>
+    /// <param name="kss">K_ss [n, n], symmetric positive semi-definite, floating point.</param>
+    /// <param name="targets">y_s [n, classes] (or any right-hand side [n, k]), same dtype and device.</param>
+    /// <param name="regularization">reg: λ = reg · tr(K_ss) / n (see <see cref="Ridge"/>).</param>
     /// <param name="step">Who solves, for the error message: "KIP step 12", "Label Solve", "evaluator 'krr'".</param>
     /// <param name="regularizationOption">The option that sets reg, for the advice: the caller's
     /// <see cref="Runs.RunContext.OptionPath"/>("regularization"), e.g. "algorithm.options.regularization".</param>
+    /// <returns>A new tensor [n, classes] in the caller's dispose scope; differentiable in K_ss and the targets.</returns>
     /// <exception cref="NumericalFailureException">K_ss is not finite, the system is singular, or the weights are not finite.</exception>
     public static Tensor SolveWeights(Tensor kss, Tensor targets, double regularization,
                                       string step = "kernel ridge regression", string regularizationOption = "regularization")
@@ -54,8 +61,14 @@ public static class KernelRidge
     }
 
     /// <summary>Predictions K_ts (K_ss + λI)⁻¹ y_s [t, classes] for the targets whose kernel rows against the support are <paramref name="kts"/> [t, n].</summary>
-    /// <inheritdoc cref="SolveWeights" path="/param"/>
-    /// <inheritdoc cref="SolveWeights" path="/exception"/>
+    /// <param name="kts">K_ts [t, n]: the targets' kernel rows against the support.</param>
+    /// <param name="supportTargets">y_s [n, classes].</param>
+    /// <param name="kss">K_ss [n, n] (see <see cref="SolveWeights"/>).</param>
+    /// <param name="regularization">reg: λ = reg · tr(K_ss) / n.</param>
+    /// <param name="step">Who solves, for the error message.</param>
+    /// <param name="regularizationOption">The option that sets reg, for the advice.</param>
+    /// <returns>A new tensor [t, classes] in the caller's dispose scope; differentiable in K_ts, K_ss and y_s.</returns>
+    /// <exception cref="NumericalFailureException">As <see cref="SolveWeights"/>.</exception>
     public static Tensor Predict(Tensor kts, Tensor kss, Tensor supportTargets, double regularization,
                                  string step = "kernel ridge regression", string regularizationOption = "regularization")
     {

@@ -6,21 +6,40 @@ namespace Distillery.Abstractions.Manifests;
 /// A declarative experiment: which plugins, with which options, on which device and seed, written where.
 /// This is the product's public interface; the host reads it from JSON or YAML and validates every field.
 /// </summary>
+/// <remarks>Plugins do not see it: they get their bound options and a <see cref="Runs.RunContext"/>.</remarks>
 public sealed class ExperimentManifest
 {
+    /// <summary>The experiment's name; the default run folder is <c>runs/&lt;name&gt;</c>, so it must be a valid folder name.</summary>
     public required string Name { get; init; }
+
+    /// <summary>The seed every random choice derives from (see <see cref="Runs.RunContext.CreateGenerator"/>). Default 0.</summary>
     public long Seed { get; init; }
+
+    /// <summary><c>cpu</c> (default), <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary><c>float32</c> (default) or <c>float64</c>.</summary>
     public string DType { get; init; } = "float32";
+
+    /// <summary>The dataset loader and its options.</summary>
     public required PluginSection Dataset { get; init; }
+
+    /// <summary>The preprocessing steps, fitted on the training images and applied in order.</summary>
     public IReadOnlyList<PluginSection> Preprocess { get; init; } = [];
+
+    /// <summary>The kernel, or null for none (algorithms and evaluators that need one say so).</summary>
     public PluginSection? Kernel { get; init; }
+
+    /// <summary>The distillation algorithm and its options.</summary>
     public required PluginSection Algorithm { get; init; }
+
+    /// <summary>The evaluators that score the support set.</summary>
     public IReadOnlyList<PluginSection> Evaluation { get; init; } = [];
 
     /// <summary>A validation split held out of the training set, scored instead of the test set; null: evaluate on test.</summary>
     public ValidationSection? Validation { get; init; }
 
+    /// <summary>Where and what the run writes.</summary>
     public OutputSection Output { get; init; } = new();
 
     /// <summary>Extra plugin folders, searched besides the default one next to the executable.</summary>
@@ -61,6 +80,7 @@ public sealed class ValidationSection
     public required int Images { get; init; }
 }
 
+/// <summary>The manifest's <c>output</c> section.</summary>
 public sealed class OutputSection
 {
     /// <summary>The run folder; relative paths are relative to the working directory. Default runs/&lt;name&gt;.</summary>

@@ -7,12 +7,22 @@ namespace Distillery.Abstractions.Plugins;
 // from properties declared on the concrete attribute class itself, hence each attribute declares its own four properties.
 
 /// <summary>Exports a distillation algorithm (<see cref="IAlgorithm"/>) under a manifest name, e.g. <c>kip</c>.</summary>
+/// <param name="name">The manifest name (see <see cref="Name"/>).</param>
+/// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
 [MetadataAttribute]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ExportAlgorithmAttribute(string name) : ExportAttribute(typeof(IAlgorithm))
 {
+    /// <summary>The plugin kind, <see cref="PluginKinds.Algorithm"/>: the metadata the host sorts exports by.</summary>
     public string Kind => PluginKinds.Algorithm;
+
+    /// <summary>
+    /// The name a manifest's <c>algorithm</c> section gives (e.g. <c>kip</c>): lower case words joined by hyphens by convention.
+    /// Unique per kind among the loaded plugins; a second plugin of the same kind and name is reported and ignored.
+    /// </summary>
     public string Name { get; } = PluginNames.Check(name);
+
+    /// <summary>One line on what the plugin does, shown by <c>distillery plugins</c> and in the manifest JSON Schema.</summary>
     public string Description { get; set; } = "";
 
     /// <summary>
@@ -26,12 +36,22 @@ public sealed class ExportAlgorithmAttribute(string name) : ExportAttribute(type
 }
 
 /// <summary>Exports a kernel provider (<see cref="IKernelProvider"/>) under a manifest name, e.g. <c>fc</c>.</summary>
+/// <param name="name">The manifest name (see <see cref="Name"/>).</param>
+/// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
 [MetadataAttribute]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ExportKernelAttribute(string name) : ExportAttribute(typeof(IKernelProvider))
 {
+    /// <summary>The plugin kind, <see cref="PluginKinds.Kernel"/>: the metadata the host sorts exports by.</summary>
     public string Kind => PluginKinds.Kernel;
+
+    /// <summary>
+    /// The name a manifest's <c>kernel</c> section gives (e.g. <c>fc</c>): lower case words joined by hyphens by convention.
+    /// Unique per kind among the loaded plugins; a second plugin of the same kind and name is reported and ignored.
+    /// </summary>
     public string Name { get; } = PluginNames.Check(name);
+
+    /// <summary>One line on what the plugin does, shown by <c>distillery plugins</c> and in the manifest JSON Schema.</summary>
     public string Description { get; set; } = "";
 
     /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
@@ -39,12 +59,22 @@ public sealed class ExportKernelAttribute(string name) : ExportAttribute(typeof(
 }
 
 /// <summary>Exports a dataset loader (<see cref="IDatasetLoader"/>) under a manifest name, e.g. <c>fashion-mnist</c>.</summary>
+/// <param name="name">The manifest name (see <see cref="Name"/>).</param>
+/// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
 [MetadataAttribute]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ExportDatasetAttribute(string name) : ExportAttribute(typeof(IDatasetLoader))
 {
+    /// <summary>The plugin kind, <see cref="PluginKinds.Dataset"/>: the metadata the host sorts exports by.</summary>
     public string Kind => PluginKinds.Dataset;
+
+    /// <summary>
+    /// The name a manifest's <c>dataset</c> section gives (e.g. <c>fashion-mnist</c>): lower case words joined by hyphens by convention.
+    /// Unique per kind among the loaded plugins; a second plugin of the same kind and name is reported and ignored.
+    /// </summary>
     public string Name { get; } = PluginNames.Check(name);
+
+    /// <summary>One line on what the plugin does, shown by <c>distillery plugins</c> and in the manifest JSON Schema.</summary>
     public string Description { get; set; } = "";
 
     /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
@@ -52,12 +82,22 @@ public sealed class ExportDatasetAttribute(string name) : ExportAttribute(typeof
 }
 
 /// <summary>Exports a preprocessor (<see cref="IPreprocessor"/>) under a manifest name, e.g. <c>standardize</c>.</summary>
+/// <param name="name">The manifest name (see <see cref="Name"/>).</param>
+/// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
 [MetadataAttribute]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ExportPreprocessorAttribute(string name) : ExportAttribute(typeof(IPreprocessor))
 {
+    /// <summary>The plugin kind, <see cref="PluginKinds.Preprocessor"/>: the metadata the host sorts exports by.</summary>
     public string Kind => PluginKinds.Preprocessor;
+
+    /// <summary>
+    /// The name a manifest's <c>preprocess</c> section gives (e.g. <c>standardize</c>): lower case words joined by hyphens by convention.
+    /// Unique per kind among the loaded plugins; a second plugin of the same kind and name is reported and ignored.
+    /// </summary>
     public string Name { get; } = PluginNames.Check(name);
+
+    /// <summary>One line on what the plugin does, shown by <c>distillery plugins</c> and in the manifest JSON Schema.</summary>
     public string Description { get; set; } = "";
 
     /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>
@@ -65,12 +105,22 @@ public sealed class ExportPreprocessorAttribute(string name) : ExportAttribute(t
 }
 
 /// <summary>Exports an evaluator (<see cref="IEvaluator"/>) under a manifest name, e.g. <c>krr</c>.</summary>
+/// <param name="name">The manifest name (see <see cref="Name"/>).</param>
+/// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
 [MetadataAttribute]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ExportEvaluatorAttribute(string name) : ExportAttribute(typeof(IEvaluator))
 {
+    /// <summary>The plugin kind, <see cref="PluginKinds.Evaluator"/>: the metadata the host sorts exports by.</summary>
     public string Kind => PluginKinds.Evaluator;
+
+    /// <summary>
+    /// The name a manifest's <c>evaluation</c> section gives (e.g. <c>krr</c>): lower case words joined by hyphens by convention.
+    /// Unique per kind among the loaded plugins; a second plugin of the same kind and name is reported and ignored.
+    /// </summary>
     public string Name { get; } = PluginNames.Check(name);
+
+    /// <summary>One line on what the plugin does, shown by <c>distillery plugins</c> and in the manifest JSON Schema.</summary>
     public string Description { get; set; } = "";
 
     /// <inheritdoc cref="ExportAlgorithmAttribute.Version"/>

@@ -3,6 +3,9 @@ using static TorchSharp.torch;
 namespace Distillery.Abstractions.Runs;
 
 /// <summary>A saved state: the number of finished steps and named tensors (loaded on the CPU).</summary>
+/// <param name="Step">The number of steps finished when it was saved: the step to continue from.</param>
+/// <param name="Tensors">The tensors saved under their names, on the CPU in their saved dtype; the caller owns them
+/// (copy them into its own state, e.g. <c>images.copy_(tensors["images"])</c>, which also moves them to the device).</param>
 public sealed record Checkpoint(long Step, IReadOnlyDictionary<string, Tensor> Tensors);
 
 /// <summary>
@@ -10,17 +13,45 @@ public sealed record Checkpoint(long Step, IReadOnlyDictionary<string, Tensor> T
 /// previous checkpoint; a resumed run must end with the same numbers as an uninterrupted one, so save
 /// everything that the remaining steps depend on (optimiser moments included).
 /// </summary>
+/// <remarks>
+/// Generators need no saving when every draw comes from <see cref="RunContext.CreateGenerator"/> with the step as index.
+/// Save every so many steps (KIP: <c>checkpointInterval</c>), after the last step (a later run that only changes the
+/// evaluation resumes from it), and when <see cref="RunContext.Cancellation"/> fires, before throwing
+/// <see cref="OperationCanceledException"/>.
+/// </remarks>
 public interface ICheckpointStore
 {
+    /// <summary>
+    /// Saves the state after <paramref name="step"/> finished steps, atomically and with a checksum, as
+    /// <c>checkpoints/step-&lt;step&gt;.safetensors</c> in the run folder; older checkpoints beyond the latest two are deleted.
+    /// </summary>
+    /// <param name="step">Finished steps (0 before the first).</param>
+    /// <param name="tensors">The state, under names of your choice; any device and dtype (written from a CPU copy). Read
+    /// before the call returns and not kept: the caller keeps ownership.</param>
+    /// <exception cref="IOException">The run folder cannot be written (the run then fails).</exception>
     void Save(long step, IReadOnlyDictionary<string, Tensor> tensors);
 
-    /// <summary>The latest intact checkpoint, or null when the run starts fresh.</summary>
+    /// <summary>
+    /// The latest intact checkpoint, or null when the run starts fresh. A torn or corrupt file is skipped with a warning in
+    /// the log and the one before it is used; with none intact the run starts from step 0. A checkpoint lacking a tensor
+    /// the algorithm expects was written by another experiment: throw <see cref="DistilleryException"/> naming it.
+    /// </summary>
+    /// <returns>The checkpoint, whose tensors the caller owns; null when there is none.</returns>
     Checkpoint? LoadLatest();
 }
 
+/// <summary>The checkpoint store of a call that keeps no state (every plugin call but the algorithm's, and tests): saves nothing, loads nothing.</summary>
 public sealed class NullCheckpointStore : ICheckpointStore
 {
+    /// <summary>The one instance (it has no state).</summary>
     public static NullCheckpointStore Instance { get; } = new();
+
+    /// <summary>Does nothing.</summary>
+    /// <param name="step">Ignored.</param>
+    /// <param name="tensors">Ignored; not read.</param>
     public void Save(long step, IReadOnlyDictionary<string, Tensor> tensors) { }
+
+    /// <summary>Always null: every run starts fresh.</summary>
+    /// <returns>null.</returns>
     public Checkpoint? LoadLatest() => null;
 }
