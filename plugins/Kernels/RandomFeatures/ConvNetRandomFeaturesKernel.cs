@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using static TorchSharp.torch;
@@ -9,7 +10,9 @@ namespace Distillery.Kernels.RandomFeatures;
 /// <summary>
 /// The NNGP of the infinite ConvNet [Conv3×3 → ReLU → AvgPool2×2] × depth → Flatten → Dense, approximated by
 /// random features as in RFAD (Loo et al. 2022): the last-hidden-layer outputs of an ensemble of randomly
-/// initialised, untrained finite ConvNets. Cost is linear in the pixel count, unlike the exact kernel's square.
+/// initialised, untrained finite ConvNets of the options' description (<see cref="ConvNetRandomFeaturesOptions.Describe"/>),
+/// the same one the exact <c>convnet</c> kernel and the transfer network are derived from. Cost is linear in the pixel
+/// count, unlike the exact kernel's square.
 /// </summary>
 [ExportKernel("convnet-rf", Description = "ConvNet NNGP approximated by random features of an ensemble of random finite ConvNets (RFAD).")]
 public sealed class ConvNetRandomFeaturesKernel : IKernelProvider<ConvNetRandomFeaturesOptions>
@@ -17,6 +20,7 @@ public sealed class ConvNetRandomFeaturesKernel : IKernelProvider<ConvNetRandomF
     /// <summary>The generator purpose of the initial draw (the one <c>Redraw(null)</c> restores and evaluation uses).</summary>
     public const string InitialDrawPurpose = "convnet-rf.init";
 
+    /// <inheritdoc/>
     public IKernelFunction Create(RunContext run, ConvNetRandomFeaturesOptions options)
     {
         using var generator = run.CreateGenerator(InitialDrawPurpose);
@@ -44,6 +48,17 @@ public enum FeatureCacheStorage
     Bfloat16,
 }
 
+/// <summary>
+/// How the random networks of a random-feature kernel are sampled and used (the description says what they are).
+/// </summary>
+/// <param name="Models">Networks in a training draw (M), ≥ 1.</param>
+/// <param name="EvaluationModels">Networks in the initial draw (evaluation, Label Solve, every use outside a KIP step); its first <paramref name="Models"/> are the fixed training draw.</param>
+/// <param name="Redraw">Whether a KIP step draws fresh networks.</param>
+/// <param name="FeatureCache">How cached features of a fixed image set are stored.</param>
+/// <param name="BlockSize">Images per forward batch through the networks (bounds memory).</param>
+public sealed record RandomFeatureSampling(int Models, int EvaluationModels, RedrawMode Redraw, FeatureCacheStorage FeatureCache, int BlockSize);
+
+/// <summary>Options of the <c>convnet-rf</c> kernel (the manifest's <c>kernel.options</c>).</summary>
 public sealed class ConvNetRandomFeaturesOptions
 {
     [Range(1, 1024), Description("Number of random networks in the ensemble (M); the estimate's variance falls as 1/(M·width).")]
@@ -78,4 +93,10 @@ public sealed class ConvNetRandomFeaturesOptions
 
     // A method, not a property: the host serialises public properties into the resolved manifest.
     public int ResolvedEvaluationModels() => EvaluationModels ?? Models;
+
+    /// <summary>The networks these options draw: [Conv3×3(width, wStd, bStd) → Relu → AvgPool 2×2] × depth → Flatten → Dense(wStd, bStd).</summary>
+    public Architecture Describe() => Architecture.ConvNet(Depth, Width, outputs: 1, WStd, BStd, pooling: new Layer.AvgPool(2), readout: new Layer.Flatten());
+
+    /// <summary>How these options sample and use the networks.</summary>
+    public RandomFeatureSampling Sampling() => new(Models, ResolvedEvaluationModels(), Redraw, FeatureCache, BlockSize);
 }

@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Architectures;
 using Distillery.Evaluation.Transfer;
 using FluentAssertions;
 using TorchSharp;
@@ -18,7 +19,7 @@ public sealed class TransferNetworksTests
     {
         var options = new TransferOptions { Network = kind };
         using var scope = NewDisposeScope();
-        using var network = TransferNetworks.Create(kind, options.ResolvedWidth(), options.ResolvedDepth(), options.Norm, channels, height, width, 10);
+        using var network = TransferNetworks.Create(options, [1, channels, height, width], 10, generator: null);
         var output = network.call(randn(2, channels, height, width));
         output.shape.Should().Equal(2, 10);
     }
@@ -37,7 +38,7 @@ public sealed class TransferNetworksTests
     [Fact]
     public void Convnet_has_the_reference_layer_sequence()
     {
-        using var network = TransferNetworks.ConvNet(1, 28, 28, 128, 3, TransferNorm.Instance, 10);
+        using var network = TransferNetworks.Create(new TransferOptions { Width = 128, Depth = 3, Norm = TransferNorm.Instance }, [1, 1, 28, 28], 10, generator: null);
         network.named_children().Select(c => c.name).Should().Equal(
             "conv0", "norm0", "relu0", "pool0", "conv1", "norm1", "relu1", "pool1",
             "conv2", "norm2", "relu2", "pool2", "flatten", "readout");
@@ -51,7 +52,7 @@ public sealed class TransferNetworksTests
         float[] Weights(long seed)
         {
             using var generator = new Generator(0, CPU).manual_seed(seed);
-            using var network = TransferNetworks.ConvNet(1, 8, 8, 4, 2, TransferNorm.Instance, 3);
+            using var network = TransferNetworks.Create(new TransferOptions { Width = 4, Depth = 2, Norm = TransferNorm.Instance }, [1, 1, 8, 8], 3, generator: null);
             ParameterInit.Apply(network, generator);
             return network.parameters().SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
         }
@@ -59,7 +60,7 @@ public sealed class TransferNetworksTests
         Weights(43).Should().NotEqual(Weights(42));
 
         using var generator = new Generator(0, CPU).manual_seed(1);
-        using var convnet = TransferNetworks.ConvNet(1, 8, 8, 4, 1, TransferNorm.Instance, 3);
+        using var convnet = TransferNetworks.Create(new TransferOptions { Width = 4, Depth = 1, Norm = TransferNorm.Instance }, [1, 1, 8, 8], 3, generator: null);
         ParameterInit.Apply(convnet, generator);
         var parameters = convnet.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().data<float>().ToArray());
         parameters["conv0.weight"].Should().OnlyContain(w => Math.Abs(w) <= 1 / 3.0);          // fan_in 1·3·3
