@@ -68,4 +68,53 @@ public sealed class TransferNetworksTests
         parameters["norm0.weight"].Should().OnlyContain(w => w == 1);
         parameters["norm0.bias"].Should().OnlyContain(w => w == 0);
     }
+
+    /// <summary>
+    /// The networks built from descriptions are, module for module, the ones the transfer evaluation built by hand before
+    /// descriptions existed (same names, types, shapes and order), so a seed draws the same initial parameters, bit for
+    /// bit, and leaves the generator in the same state.
+    /// </summary>
+    [Theory]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, TransferParameterization.Standard)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Ntk)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.Instance, TransferParameterization.Standard)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Ntk)]
+    public void A_seed_draws_the_initialisation_of_the_hand_built_network(TransferNetwork kind, TransferNorm norm, TransferParameterization parameterization)
+    {
+        const double wStd = 1.5, bStd = 0.3;
+        var ntk = parameterization == TransferParameterization.Ntk;
+        nn.Module<Tensor, Tensor> Dense(long inputs, long outputs) => ntk ? new NtkDense(inputs, outputs, wStd, bStd) : nn.Linear(inputs, outputs);
+        nn.Module<Tensor, Tensor> Conv(long inputs, long outputs) => ntk ? new NtkConv2d(inputs, outputs, 3, wStd, bStd) : nn.Conv2d(inputs, outputs, kernel_size: 3, padding: 1);
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        if (kind == TransferNetwork.Fc)
+            modules.AddRange([("flatten", nn.Flatten()), ("dense0", Dense(64, 4)), ("relu0", nn.ReLU()), ("dense1", Dense(4, 4)), ("relu1", nn.ReLU()), ("readout", Dense(4, 3))]);
+        else
+        {
+            for (var (i, inputs) = (0, 1L); i < 2; (i, inputs) = (i + 1, 4))
+            {
+                modules.Add(($"conv{i}", Conv(inputs, 4)));
+                if (norm == TransferNorm.Instance) modules.Add(($"norm{i}", nn.InstanceNorm2d(4, affine: true)));
+                modules.AddRange([($"relu{i}", nn.ReLU()), ($"pool{i}", nn.AvgPool2d(2))]);
+            }
+            modules.AddRange([("flatten", nn.Flatten()), ("readout", Dense(4 * 2 * 2, 3))]);
+        }
+        var globalState = random.get_rng_state(); // the torch constructors draw from the global generator
+        using var reference = nn.Sequential(modules);
+        random.set_rng_state(globalState);
+        using var referenceGenerator = new Generator(0, CPU).manual_seed(9);
+        ParameterInit.Apply(reference, referenceGenerator);
+
+        var options = new TransferOptions { Network = kind, Norm = norm, Parameterization = parameterization, Width = 4, Depth = 2, WStd = wStd, BStd = bStd };
+        using var generator = new Generator(0, CPU).manual_seed(9);
+        using var network = TransferNetworks.Create(options, [1, 1, 8, 8], 3, generator);
+
+        network.named_modules().Select(m => (m.name, m.module.GetType())).Should().Equal(reference.named_modules().Select(m => (m.name, m.module.GetType())));
+        var (built, expected) = (network.named_parameters().ToArray(), reference.named_parameters().ToArray());
+        built.Select(p => p.name).Should().Equal(expected.Select(p => p.name));
+        for (var i = 0; i < built.Length; i++)
+            built[i].parameter.data<float>().ToArray().Should().Equal(expected[i].parameter.data<float>().ToArray(), built[i].name);
+        using var next = randn([4], generator: generator);
+        using var referenceNext = randn([4], generator: referenceGenerator);
+        next.data<float>().ToArray().Should().Equal(referenceNext.data<float>().ToArray(), "both drew the same numbers");
+    }
 }
