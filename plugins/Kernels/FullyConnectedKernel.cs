@@ -25,18 +25,23 @@ public sealed class FullyConnectedKernel : IKernelProvider<FullyConnectedKernelO
 /// <summary>Options of the <c>fc</c> kernel (the manifest's <c>kernel.options</c>).</summary>
 public sealed class FullyConnectedKernelOptions
 {
+    /// <summary>Hidden ReLU layers.</summary>
     [Range(0, 64), Description("Number of hidden ReLU layers.")]
     public int Depth { get; set; } = 1;
 
+    /// <summary>W_std of every Dense.</summary>
     [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Weight standard deviation (NTK parameterisation).")]
     public double WStd { get; set; } = Math.Sqrt(2);
 
+    /// <summary>b_std of every Dense.</summary>
     [Range(0.0, double.MaxValue), Description("Bias standard deviation.")]
     public double BStd { get; set; } = 0.1;
 
+    /// <summary>NTK or NNGP.</summary>
     [Description("Which kernel: ntk (trained network) or nngp (last layer only).")]
     public KernelOutput Output { get; set; } = KernelOutput.Ntk;
 
+    /// <summary>Images per side of a block of the kernel matrix.</summary>
     [Range(1, int.MaxValue), Description("Images per block when computing large kernels (bounds memory).")]
     public int BlockSize { get; set; } = 8192;
 

@@ -19,6 +19,9 @@ public static class FiniteNetwork
     /// from <paramref name="generator"/> (<see cref="ParameterInit"/>): a function of the description, the shape, the
     /// parameterisation and the generator's state alone.
     /// </summary>
+    /// <param name="architecture">The description; its last Dense is the readout.</param>
+    /// <param name="input">One example's shape: an image [C, H, W] (or a vector for a network that starts flat).</param>
+    /// <param name="parameterization">Standard (PyTorch's layers) or NTK (W_std, b_std of the description).</param>
     /// <param name="generator">A CPU generator; it advances by the draws of every parameter, module by module.</param>
     /// <exception cref="ArchitectureException">The layers do not compose on that input.</exception>
     public static Module<Tensor, Tensor> Create(Architecture architecture, FeatureShape input, Parameterization parameterization, Generator generator)
