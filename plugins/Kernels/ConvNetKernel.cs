@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using Distillery.Kernels.Layers;
@@ -9,7 +10,7 @@ namespace Distillery.Kernels;
 /// <summary>
 /// The exact infinite-width ConvNet (neural-tangents stax; Arora et al. 2019, CNTK; Novak et al. 2019):
 /// [Conv3×3(W, b) → ReLU → (AvgPool2×2)] × depth → Flatten | GlobalAvgPool → Dense(W, b). Computed by
-/// <see cref="Serial"/> over the band of pixel pairs the readout needs: with Flatten and no pooling only same-pixel
+/// <see cref="Serial"/> from the network's description over the band of pixel pairs the readout needs: with Flatten and no pooling only same-pixel
 /// pairs (cost linear in the pixel count), with Flatten and pooling the pairs within the pools' windows (at 28×28,
 /// depth 3: offsets up to ±7 pixels), with GlobalAvgPool all pairs.
 /// </summary>
@@ -22,20 +23,9 @@ public sealed class ConvNetKernel : IKernelProvider<ConvNetKernelOptions>
     /// <inheritdoc/>
     public IKernelFunction Create(RunContext run, ConvNetKernelOptions options) => Build(options);
 
-    /// <summary>The layer list of <paramref name="options"/>, over pixel pairs, in blocks of image pairs.</summary>
-    public static Serial Build(ConvNetKernelOptions options)
-    {
-        var layers = new List<IKernelLayer>();
-        for (var i = 0; i < options.Depth; i++)
-        {
-            layers.Add(new Conv(FilterSize, options.WStd, options.BStd));
-            layers.Add(new Relu());
-            if (options.Pooling == ConvNetPooling.Avg) layers.Add(new AvgPool(2, 2));
-        }
-        layers.Add(options.Readout == ConvNetReadout.Flatten ? new Flatten() : new GlobalAvgPool());
-        layers.Add(new Dense(options.WStd, options.BStd));
-        return new Serial(layers, options.Output, new PairsPerBlock(options.BlockSize), KernelInput.PixelPairs);
-    }
+    /// <summary>The kernel of <paramref name="options"/>' description (<see cref="ConvNetKernelOptions.Describe"/>), in blocks of image pairs.</summary>
+    public static Serial Build(ConvNetKernelOptions options) =>
+        ArchitectureKernel.Create(options.Describe(), options.Output, new PairsPerBlock(options.BlockSize));
 }
 
 /// <summary>Pooling after each conv block.</summary>
@@ -91,4 +81,15 @@ public sealed class ConvNetKernelOptions
     /// </remarks>
     [Range(1, int.MaxValue), Description("Image pairs per block (bounds memory): a block holds a few tensors of pairs × (band of pixel pairs) entries, ≈0.7 MB each per pair at 28×28, depth 3, avg pooling, in float32.")]
     public int BlockSize { get; set; } = 9;
+
+    /// <summary>
+    /// The network these options describe: [Conv(3×3, wStd, bStd) → Relu → (AvgPool 2×2)] × depth → Flatten |
+    /// GlobalAvgPool → Dense(wStd, bStd). Its widths are 1: an infinite-width kernel does not depend on them.
+    /// </summary>
+    // A method, not a property: the host serialises public properties into the resolved manifest.
+    public Architecture Describe() => Architecture.ConvNet(
+        Depth, width: 1, outputs: 1, WStd, BStd,
+        pooling: Pooling == ConvNetPooling.Avg ? new Layer.AvgPool(2) : null,
+        readout: Readout == ConvNetReadout.Flatten ? new Layer.Flatten() : new Layer.GlobalAvgPool(),
+        filterSize: ConvNetKernel.FilterSize);
 }

@@ -9,7 +9,7 @@ namespace Distillery.Evaluation.Transfer;
 /// <summary>
 /// Finite-network transfer: trains freshly initialised networks (fc or convnet) on the support set alone — its
 /// images in the run's preprocessed space and its targets — and reports their test accuracy, mean ± std over
-/// seeds. Network s draws its initial weights (<see cref="ParameterInit"/>) and then its batch order from
+/// seeds. Network s draws its initial weights (<see cref="Abstractions.Architectures.ParameterInit"/>) and then its batch order from
 /// <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the options, the support
 /// set and the device (the global generator is neither used nor disturbed).
 /// </summary>
@@ -59,20 +59,15 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
 
     /// <summary>
     /// Built and initialised on the CPU (so init is the same on every device), then moved; with centring, wrapped in a
-    /// <see cref="CentredNetwork"/> around a second instance moved alike (so θ₀ is copied in the run's dtype, exactly).
+    /// <see cref="CentredNetwork"/> around a second, uninitialised instance moved alike (so θ₀ is copied in the run's
+    /// dtype, exactly; building it draws nothing from <paramref name="generator"/>).
     /// </summary>
     private static nn.Module<Tensor, Tensor> Build(TransferOptions options, long[] imageShape, int classes, Generator generator, RunContext run)
     {
-        nn.Module<Tensor, Tensor> Create()
-        {
-            using (new GlobalGeneratorGuard())
-                return TransferNetworks.Create(options.Network, TransferNetworks.Layers(options), options.ResolvedWidth(), options.ResolvedDepth(),
-                                               options.Norm, imageShape[1], imageShape[2], imageShape[3], classes);
-        }
-        var network = Create();
-        ParameterInit.Apply(network, generator);
-        network = network.to(run.DType).to(run.Device);
-        return options.Centering ? new CentredNetwork(network, Create().to(run.DType).to(run.Device)) : network;
+        var network = TransferNetworks.Create(options, imageShape, classes, generator).to(run.DType).to(run.Device);
+        return options.Centering
+            ? new CentredNetwork(network, TransferNetworks.Create(options, imageShape, classes, generator: null).to(run.DType).to(run.Device))
+            : network;
     }
 
     /// <summary>Mean and population std (ddof 0, as numpy's std in the reference code) plus the per-seed values.</summary>

@@ -1,91 +1,58 @@
 using Distillery.Abstractions;
-using TorchSharp;
-using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
+using Distillery.Abstractions.Architectures;
 
 namespace Distillery.Evaluation.Transfer;
 
 /// <summary>
-/// Builds the finite networks of the transfer evaluation from torch.nn modules, their dense and convolution layers
-/// made by an <see cref="ILayerFactory"/> (standard or NTK parameterisation). Initialise the result with
-/// <see cref="ParameterInit"/> to make it a function of a generator. The caller owns (disposes) the network.
+/// The finite networks of the transfer evaluation, as descriptions (<see cref="Architecture"/>) built by the contract's
+/// <see cref="FiniteNetwork"/>: the same descriptions the <c>fc</c>, <c>convnet</c> and <c>convnet-rf</c> kernels derive
+/// their kernels from (with norm none and the ntk parameterisation, the transfer network is the kernel's network).
 /// </summary>
 public static class TransferNetworks
 {
-    /// <summary>The layer factory an options' parameterisation names.</summary>
-    public static ILayerFactory Layers(TransferOptions options) => options.Parameterization switch
+    /// <summary>
+    /// The network the options name, with <paramref name="classes"/> outputs: fc is Flatten → [Dense(width) → Relu] × depth
+    /// → Dense(classes); convnet is [Conv3×3(width) → (InstanceNorm) → Relu → AvgPool 2×2] × depth → Flatten →
+    /// Dense(classes); every affine layer with the options' wStd and bStd (used by the ntk parameterisation only).
+    /// </summary>
+    public static Architecture Describe(TransferOptions options, int classes) => options.Network switch
     {
-        TransferParameterization.Standard => StandardLayers.Instance,
-        TransferParameterization.Ntk => new NtkLayers(options.WStd, options.BStd),
+        TransferNetwork.Fc => Architecture.FullyConnected(options.ResolvedDepth(), options.ResolvedWidth(), classes, options.WStd, options.BStd),
+        TransferNetwork.Convnet => Architecture.ConvNet(options.ResolvedDepth(), options.ResolvedWidth(), classes, options.WStd, options.BStd,
+                                                        pooling: new Layer.AvgPool(2), readout: new Layer.Flatten(),
+                                                        instanceNorm: options.Norm == TransferNorm.Instance),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Network, null),
+    };
+
+    /// <summary>The contract's parameterisation for the options' one.</summary>
+    public static Parameterization Parameterization(TransferOptions options) => options.Parameterization switch
+    {
+        TransferParameterization.Standard => Abstractions.Architectures.Parameterization.Standard,
+        TransferParameterization.Ntk => Abstractions.Architectures.Parameterization.Ntk,
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Parameterization, null),
     };
 
-    /// <summary>A network mapping images [n, C, H, W] to class scores [n, classes], with standard (PyTorch) layers.</summary>
-    public static Module<Tensor, Tensor> Create(TransferNetwork network, int width, int depth, TransferNorm norm,
-                                                 long channels, long height, long imageWidth, int classes) =>
-        Create(network, StandardLayers.Instance, width, depth, norm, channels, height, imageWidth, classes);
-
-    /// <summary>A network mapping images [n, C, H, W] to class scores [n, classes], its affine layers made by <paramref name="layers"/>.</summary>
-    public static Module<Tensor, Tensor> Create(TransferNetwork network, ILayerFactory layers, int width, int depth, TransferNorm norm,
-                                                 long channels, long height, long imageWidth, int classes) =>
-        network switch
-        {
-            TransferNetwork.Fc => FullyConnected(layers, channels * height * imageWidth, width, depth, classes),
-            TransferNetwork.Convnet => ConvNet(layers, channels, height, imageWidth, width, depth, norm, classes),
-            _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
-        };
-
-    /// <summary>Flatten → [Linear(width) → ReLU] × depth → Linear(classes), with standard layers.</summary>
-    public static Module<Tensor, Tensor> FullyConnected(long inputs, int width, int depth, int classes) =>
-        FullyConnected(StandardLayers.Instance, inputs, width, depth, classes);
-
     /// <summary>
-    /// Flatten → [Dense(width) → ReLU] × depth → Dense(classes): with <see cref="NtkLayers"/>, the network of the
-    /// <c>fc</c> kernel (Dense(W, b) → ReLU, repeated, then Dense(W, b)).
+    /// The options' network for images [n, C, H, W] of <paramref name="imageShape"/>, mapping them to class scores
+    /// [n, classes]; drawn from <paramref name="generator"/>, or, without one, not initialised (a container to
+    /// overwrite: see <see cref="FiniteNetwork.Create(Architecture, FeatureShape, Abstractions.Architectures.Parameterization)"/>).
+    /// Float32 on the CPU; the caller owns it.
     /// </summary>
-    public static Module<Tensor, Tensor> FullyConnected(ILayerFactory layers, long inputs, int width, int depth, int classes)
+    /// <exception cref="OptionException">The conv blocks' pools shrink the images to nothing (option <c>depth</c>; the host adds the entry's path).</exception>
+    public static TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Create(
+        TransferOptions options, IReadOnlyList<long> imageShape, int classes, TorchSharp.torch.Generator? generator)
     {
-        var modules = new List<(string, Module<Tensor, Tensor>)> { ("flatten", Flatten()) };
-        var features = inputs;
-        for (var i = 0; i < depth; i++)
+        var architecture = Describe(options, classes);
+        var input = FeatureShape.OfBatch(imageShape);
+        try
         {
-            modules.Add(($"dense{i}", layers.Dense(features, width)));
-            modules.Add(($"relu{i}", ReLU()));
-            features = width;
+            return generator is null
+                ? FiniteNetwork.Create(architecture, input, Parameterization(options))
+                : FiniteNetwork.Create(architecture, input, Parameterization(options), generator);
         }
-        modules.Add(("readout", layers.Dense(features, classes)));
-        return Sequential(modules);
-    }
-
-    /// <summary>[Conv3×3 (same padding) → norm → ReLU → AvgPool2×2] × depth → Flatten → Linear(classes), with standard layers.</summary>
-    public static Module<Tensor, Tensor> ConvNet(long channels, long height, long width, int convWidth, int depth,
-                                                 TransferNorm norm, int classes) =>
-        ConvNet(StandardLayers.Instance, channels, height, width, convWidth, depth, norm, classes);
-
-    /// <summary>
-    /// [Conv3×3 (same padding) → norm → ReLU → AvgPool2×2] × depth → Flatten → Dense(classes). With
-    /// <see cref="NtkLayers"/> and <see cref="TransferNorm.None"/>, the network of the <c>convnet</c> kernel with its
-    /// default pooling (avg) and readout (flatten): its NNGP is that kernel's at infinite width.
-    /// </summary>
-    /// <exception cref="DistilleryException">The pooling blocks shrink the image to nothing.</exception>
-    public static Module<Tensor, Tensor> ConvNet(ILayerFactory layers, long channels, long height, long width, int convWidth, int depth,
-                                                 TransferNorm norm, int classes)
-    {
-        var modules = new List<(string, Module<Tensor, Tensor>)>();
-        var inputs = channels;
-        for (var i = 0; i < depth; i++)
+        catch (ArchitectureException problem)
         {
-            modules.Add(($"conv{i}", layers.Conv3x3(inputs, convWidth)));
-            if (norm == TransferNorm.Instance)
-                modules.Add(($"norm{i}", InstanceNorm2d(convWidth, affine: true))); // = GroupNorm(C, C), the DC/DSA "instancenorm"
-            modules.Add(($"relu{i}", ReLU()));
-            modules.Add(($"pool{i}", AvgPool2d(2)));
-            (inputs, height, width) = (convWidth, height / 2, width / 2); // pooling floors odd sizes (7 → 3)
+            throw new OptionException("depth", $"{options.ResolvedDepth()} blocks do not fit {input} images ({problem.Message}); use fewer");
         }
-        if (height < 1 || width < 1)
-            throw new OptionException("depth", $"{depth} pooling blocks shrink the image to nothing; use fewer");
-        modules.Add(("flatten", Flatten()));
-        modules.Add(("readout", layers.Dense(inputs * height * width, classes)));
-        return Sequential(modules);
     }
 }

@@ -28,9 +28,15 @@ public sealed record AvgPool(int Window, int Stride) : IKernelLayer
     }
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => new(
-        Math.Min(Stride * output.Rows + Window - 1, input.Height - 1),
-        Math.Min(Stride * output.Columns + Window - 1, input.Width - 1));
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input)
+    {
+        if (input is not { } grid)
+            throw new InvalidOperationException("AvgPool needs a kernel state over pixel pairs (images), not a flat one.");
+        var reach = output.ReachOnMap;
+        return new KernelRepresentation.PixelPairs(new PixelReach(
+            Math.Min(Stride * reach.Rows + Window - 1, grid.Height - 1),
+            Math.Min(Stride * reach.Columns + Window - 1, grid.Width - 1)));
+    }
 
     /// <inheritdoc/>
     public bool UsesVariances => false;

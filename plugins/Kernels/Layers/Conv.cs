@@ -38,7 +38,9 @@ public sealed record Conv(int Size, double WeightStd, double BiasStd) : IKernelL
         input ?? throw new InvalidOperationException("Conv needs a kernel state over pixel pairs (images), not a flat one.");
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => output;
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input) => input is null
+        ? throw new InvalidOperationException("Conv needs a kernel state over pixel pairs (images), not a flat one.")
+        : new KernelRepresentation.PixelPairs(output.ReachOnMap);
 
     /// <inheritdoc/>
     public bool UsesVariances => false;

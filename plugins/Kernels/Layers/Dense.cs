@@ -6,7 +6,7 @@ namespace Distillery.Kernels.Layers;
 /// <summary>
 /// A fully-connected layer in NTK parameterisation (neural-tangents stax.Dense): Σ′ = W²Σ + b², Θ′ = Σ′ + W²Θ; the
 /// variances (when present) map like Σ. Acts on flat states; an image state must go through <see cref="Flatten"/> or
-/// <see cref="GlobalAvgPool"/> first.
+/// <see cref="GlobalAvgPool"/> first (only the network's input is read flat when a Dense comes first).
 /// </summary>
 public sealed record Dense(double WeightStd, double BiasStd) : IKernelLayer
 {
@@ -29,7 +29,9 @@ public sealed record Dense(double WeightStd, double BiasStd) : IKernelLayer
     public Grid? OutputGrid(Grid? input) => input is null ? null : throw SpatialInput();
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => throw SpatialInput();
+    /// <remarks>Always the flat covariance: a list that starts with a Dense reads its input images flat (x·x′/d), as a
+    /// fully-connected network does; elsewhere <see cref="OutputGrid"/> refuses a spatial input.</remarks>
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input) => KernelRepresentation.Flat;
 
     /// <inheritdoc/>
     public bool UsesVariances => false;

@@ -6,7 +6,8 @@ namespace Distillery.Kernels.Layers;
 /// Flattens an image state for a following <see cref="Dense"/> (neural-tangents stax.Flatten): the mean of the
 /// same-pixel (p = p′) entries. A dense weight on the flattened features is independent across pixels, so only
 /// same-pixel covariances survive, and the NTK parameterisation's 1/fan-in turns their sum into a mean. It needs only
-/// the diagonal of its input (reach 0), which is why a network without pooling never holds off-diagonal pairs.
+/// the flat covariance of its input (the diagonal, reach 0, of a map), which is why a network without pooling never
+/// holds off-diagonal pairs, and why a list that starts with Flatten reads its input as x·x′/d.
 /// </summary>
 public sealed record Flatten : IKernelLayer
 {
@@ -24,7 +25,8 @@ public sealed record Flatten : IKernelLayer
     public Grid? OutputGrid(Grid? input) => null;
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => new(0, 0);
+    /// <remarks>The flat covariance of its input — the mean of its same-pixel pairs, or x·x′/d on the network's input.</remarks>
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input) => KernelRepresentation.Flat;
 
     /// <inheritdoc/>
     public bool UsesVariances => false;

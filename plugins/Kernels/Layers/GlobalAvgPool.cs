@@ -31,7 +31,9 @@ public sealed record GlobalAvgPool : IKernelLayer
         : null;
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => new(input.Height - 1, input.Width - 1);
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input) => input is { } grid
+        ? new KernelRepresentation.PixelPairs(new PixelReach(grid.Height - 1, grid.Width - 1))
+        : throw new InvalidOperationException("GlobalAvgPool needs a kernel state over pixel pairs (images), not a flat one.");
 
     /// <inheritdoc/>
     public bool UsesVariances => false;

@@ -86,11 +86,12 @@ public sealed record KernelState(Tensor Nngp, Tensor? Ntk, Tensor? Variance1, Te
 /// <summary>
 /// One layer of an infinite-width network, as a map between kernel states (neural-tangents' stax kernel function).
 /// Besides the map, a layer states what it needs of its input, so that <see cref="Serial"/> computes no more than
-/// that: which pixel pairs (<see cref="InputReach"/>) and whether the variances (<see cref="UsesVariances"/>).
+/// that: which representation (<see cref="InputNeed"/>: the flat covariance, or which band of pixel pairs) and whether
+/// the variances (<see cref="UsesVariances"/>).
 /// </summary>
 public interface IKernelLayer
 {
-    /// <summary>The output state. Over pixel pairs the input band has at least the reach this layer asked for.</summary>
+    /// <summary>The output state. Its input holds at least what <see cref="InputNeed"/> asked for.</summary>
     /// <exception cref="InvalidOperationException">The state is of the wrong kind (flat or spatial) for this layer.</exception>
     KernelState Apply(KernelState input);
 
@@ -99,11 +100,51 @@ public interface IKernelLayer
     Grid? OutputGrid(Grid? input);
 
     /// <summary>
-    /// The reach of the pixel pairs this layer needs of an <paramref name="input"/>-sized map so that its output
-    /// has reach <paramref name="output"/> (ignored when the output is flat).
+    /// What this layer needs of its input (a map of size <paramref name="input"/>, null when flat) so that its output
+    /// holds <paramref name="output"/>: the flat covariance, or the pixel pairs within some reach. Needs only grow
+    /// walking backwards, so the need of the first layer is the cheapest representation of the network's input.
     /// </summary>
-    PixelReach InputReach(PixelReach output, Grid input);
+    /// <exception cref="InvalidOperationException">The layer cannot take such an input (a Conv on a flat state).</exception>
+    KernelRepresentation InputNeed(KernelRepresentation output, Grid? input);
 
     /// <summary>Whether <see cref="Apply"/> reads the input's variances.</summary>
     bool UsesVariances { get; }
+}
+
+/// <summary>
+/// What a kernel state holds, from cheapest to dearest: the flat covariance [n1, n2], or the pixel pairs within a reach
+/// ([n1, n2, 2R+1, 2C+1, H, W], see <see cref="PixelBand"/>). Declared by each layer (<see cref="IKernelLayer.InputNeed"/>)
+/// and derived by <see cref="Serial"/> for the network's input.
+/// </summary>
+public abstract record KernelRepresentation
+{
+    // Closed: the two representations below are all a state can be.
+    private KernelRepresentation()
+    {
+    }
+
+    /// <summary>The flat covariance (see <see cref="FlatCovariance"/>).</summary>
+    public static KernelRepresentation Flat { get; } = new FlatCovariance();
+
+    /// <summary>
+    /// The covariance of the flattened features, [n1, n2]: of a flat state, Σ itself; of a map over pixels, the mean of its
+    /// same-pixel covariances (what Flatten computes); of the network's input images, x·x′/d
+    /// (<see cref="KernelState.FromInputs"/>), the cheapest there is — what a fully-connected network needs.
+    /// </summary>
+    public sealed record FlatCovariance : KernelRepresentation;
+
+    /// <summary>
+    /// The covariances of the pixel pairs within <paramref name="Reach"/> (<see cref="KernelState.FromImages"/> on the input):
+    /// (0, 0) the same-pixel pairs only, (H − 1, W − 1) all of them.
+    /// </summary>
+    public sealed record PixelPairs(PixelReach Reach) : KernelRepresentation;
+
+    /// <summary>The same-pixel pairs, (0, 0): what a spatial layer needs of its input for a flat (image-level) output.</summary>
+    public static KernelRepresentation SamePixel { get; } = new PixelPairs(new PixelReach(0, 0));
+
+    /// <summary>
+    /// The reach of the pixel pairs a map over pixels must hold to provide this: the pairs' own reach, or (0, 0) for the
+    /// flat covariance (the mean of the same-pixel pairs).
+    /// </summary>
+    public PixelReach ReachOnMap => this is PixelPairs pairs ? pairs.Reach : new PixelReach(0, 0);
 }

@@ -47,7 +47,8 @@ public sealed record Relu : IKernelLayer
     public Grid? OutputGrid(Grid? input) => input;
 
     /// <inheritdoc/>
-    public PixelReach InputReach(PixelReach output, Grid input) => output;
+    public KernelRepresentation InputNeed(KernelRepresentation output, Grid? input) =>
+        input is null ? KernelRepresentation.Flat : new KernelRepresentation.PixelPairs(output.ReachOnMap);
 
     /// <inheritdoc/>
     public bool UsesVariances => true;

@@ -12,41 +12,34 @@ public enum KernelOutput
     Nngp,
 }
 
-/// <summary>The input layer of a composition: what the first kernel state is built from.</summary>
-public enum KernelInput
-{
-    /// <summary>Flattened features: Σ = x·x′/d, a flat state (<see cref="KernelState.FromInputs"/>).</summary>
-    Features,
-    /// <summary>Images over pixel pairs: Σ(p, p′) = x(p)·x′(p′)/C (<see cref="KernelState.FromImages"/>).</summary>
-    PixelPairs,
-}
-
 /// <summary>
 /// A kernel function from a list of layers applied in order (neural-tangents stax.serial). Computed in blocks so that
 /// a large kernel (say 10,000 × 100) never holds more than one block of intermediates at a time; within a block, each
 /// layer's temporaries are freed once the layer is done (they dominate memory over pixel pairs).
-/// <para>Over pixel pairs, the layers say what they need and nothing more is computed:</para>
+/// <para>The layers say what they need and nothing more is computed (neural-tangents derives the same from each
+/// layer's requirements):</para>
 /// <list type="bullet">
-/// <item>which pixel pairs: walking the layers backwards from the readout, each layer's
-/// <see cref="IKernelLayer.InputReach"/> gives the band of pairs its input must hold; a Flatten readout needs only
-/// p = p′, each 2×2 average pool widens that to the pairs within its windows, GlobalAvgPool needs all pairs;</item>
-/// <item>the variances: each image's own state (the image paired with itself, through the same layers) is computed
-/// once per <see cref="Compute"/>, only up to the last layer that reads variances
+/// <item>which representation: walking the layers backwards from the flat output, each layer's
+/// <see cref="IKernelLayer.InputNeed"/> gives what its input must hold. A Flatten needs only the flat covariance of its
+/// input — the same-pixel pairs of a map — each average pool widens that to the pairs within its windows, GlobalAvgPool
+/// needs all pairs, a Dense the flat covariance. So the input is read as the flat covariance x·x′/d when the first layer
+/// needs no more (a fully-connected network: Flatten or Dense first), and as the band of pixel pairs the walk gives
+/// otherwise; no caller chooses;</item>
+/// <item>the variances: over pixel pairs, each image's own state (the image paired with itself, through the same
+/// layers) is computed once per <see cref="Compute"/>, only up to the last layer that reads variances
 /// (<see cref="IKernelLayer.UsesVariances"/>) and on the band those layers need (a ReLU needs only the diagonal,
 /// which an average pool widens to its windows); its per-pixel variances are kept where they are read and shared by
-/// every block. Previously every block recomputed the full self-covariances of its images.</item>
+/// every block. Over the flat covariance, the states carry their variances.</item>
 /// </list>
 /// </summary>
 /// <param name="layers">The layers, applied in order.</param>
 /// <param name="output">Which kernel the composition returns.</param>
 /// <param name="blocking">How the kernel matrix (and, over pixel pairs, the images' own states) is tiled.</param>
-/// <param name="input">Whether the first state is over flattened features or over pixel pairs.</param>
-public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput output, KernelBlocking blocking, KernelInput input)
-    : IKernelFunction
+public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput output, KernelBlocking blocking) : IKernelFunction
 {
-    /// <summary>A composition over flattened features with at most <paramref name="blockSize"/> images per side per block.</summary>
+    /// <summary>A composition with at most <paramref name="blockSize"/> images per side per block (right for flat kernels).</summary>
     public Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput output, int blockSize = 8192)
-        : this(layers, output, new ImagesPerSide(blockSize), KernelInput.Features)
+        : this(layers, output, new ImagesPerSide(blockSize))
     {
     }
 
@@ -59,23 +52,32 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
     /// <summary>How the kernel matrix is tiled into blocks.</summary>
     public KernelBlocking Blocking { get; } = blocking;
 
-    /// <summary>What the first state is built from.</summary>
-    public KernelInput Input { get; } = input;
+    /// <summary>
+    /// The representation <see cref="Compute"/> builds of inputs of shape <paramref name="inputShape"/> ([n, C, H, W]
+    /// images, or [n, …] read flat): the cheapest that the layers need.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layers do not compose on such inputs.</exception>
+    public KernelRepresentation InputRepresentation(long[] inputShape)
+    {
+        var grids = Grids(inputShape);
+        return grids[0] is null ? KernelRepresentation.Flat : InputNeed(grids, own: false)!;
+    }
 
     /// <summary>
-    /// K(x1, x2) [n1, n2] for inputs [n1, ...] and [n2, ...] (images [n, C, H, W] over pixel pairs), on their device
-    /// and in their dtype, differentiable with respect to both. The caller owns the result.
+    /// K(x1, x2) [n1, n2] for inputs [n1, ...] and [n2, ...] (images [n, C, H, W] are read over pixel pairs unless the
+    /// layers need only their flat covariance), on their device and in their dtype, differentiable with respect to both.
+    /// The caller owns the result.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The layers do not compose (a Dense on images, a composition that ends
-    /// on images, a pool larger than its map).</exception>
+    /// <exception cref="InvalidOperationException">The layers do not compose (a Dense on images after a spatial layer, a
+    /// composition that ends on images, a pool larger than its map).</exception>
     public Tensor Compute(Tensor x1, Tensor x2)
     {
-        if (Input == KernelInput.Features)
+        var grids = Grids(x1.shape);
+        if (grids[0] is null)
             return Tiled(x1, x2, (a, b, _, _) => Run(KernelState.FromInputs(a, b), Layers.Count, supply: null));
 
         using var scope = NewDisposeScope();
-        var grids = Grids(new Grid(x1.shape[^2], x1.shape[^1]));
-        var reach = InputReach(grids, own: false)!.Value;
+        var reach = ((KernelRepresentation.PixelPairs)InputNeed(grids, own: false)!).Reach;
         var own1 = OwnVariances(x1, grids);
         var own2 = ReferenceEquals(x1, x2) ? own1 : OwnVariances(x2, grids); // K(x, x), as in every KIP step
         return Tiled(x1, x2, (a, b, row, column) => Run(KernelState.FromImages(a, b, reach), Layers.Count, (layer, state) => state with
@@ -85,12 +87,21 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
         })).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The feature map size at each layer's input, and after the last (null: flat).</summary>
+    /// <summary>
+    /// The feature map size at each layer's input, and after the last (null: flat). The input is a map for images
+    /// [n, C, H, W] unless the first layer needs only its flat covariance (then it is read flat, as x·x′/d).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The layers do not compose, or the composition ends on images.</exception>
-    private Grid?[] Grids(Grid image)
+    private Grid?[] Grids(long[] inputShape)
     {
         var grids = new Grid?[Layers.Count + 1];
-        grids[0] = image;
+        if (inputShape.Length == 4 && Layers.Count > 0)
+        {
+            var image = new Grid(inputShape[2], inputShape[3]);
+            // The flat covariance is the least any layer can need, so a first layer that needs no more for a flat
+            // output needs no more whatever follows.
+            if (Layers[0].InputNeed(KernelRepresentation.Flat, image) is not KernelRepresentation.FlatCovariance) grids[0] = image;
+        }
         for (var i = 0; i < Layers.Count; i++) grids[i + 1] = Layers[i].OutputGrid(grids[i]);
         if (grids[^1] is not null)
             throw new InvalidOperationException("The composition ends on a state over pixel pairs; add Flatten or GlobalAvgPool (and a Dense readout).");
@@ -98,17 +109,17 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
     }
 
     /// <summary>
-    /// The band of pixel pairs the input layer must hold, walking the layers backwards: for K itself, from the flat
-    /// output; for an image's own state (<paramref name="own"/>), from the variances each layer that reads them
-    /// needs (the diagonal of its input), and nothing after the last of them. Null when nothing is needed.
+    /// What the input layer must hold, walking the layers backwards: for K itself, from the flat output; for an image's
+    /// own state (<paramref name="own"/>), from the variances each layer that reads them needs (the diagonal of its
+    /// input), and nothing after the last of them. Null when nothing is needed.
     /// </summary>
-    private PixelReach? InputReach(Grid?[] grids, bool own)
+    private KernelRepresentation? InputNeed(Grid?[] grids, bool own)
     {
-        PixelReach? need = own ? null : new PixelReach(0, 0); // over a flat state, (0, 0) only means "needed"
+        var need = own ? null : KernelRepresentation.Flat;
         for (var i = Layers.Count - 1; i >= 0; i--)
         {
-            if (grids[i] is { } grid && need is { } output) need = Layers[i].InputReach(output, grid);
-            if (own && Layers[i].UsesVariances) need ??= new PixelReach(0, 0); // every reach holds the diagonal
+            if (need is { } output) need = Layers[i].InputNeed(output, grids[i]);
+            if (own && Layers[i].UsesVariances) need ??= grids[i] is null ? KernelRepresentation.Flat : KernelRepresentation.SamePixel;
         }
         return need;
     }
@@ -124,7 +135,7 @@ public sealed class Serial(IReadOnlyList<IKernelLayer> layers, KernelOutput outp
         var pieces = Layers.Select(_ => new List<Tensor>()).ToArray();
         var readers = Enumerable.Range(0, Layers.Count).Where(i => Layers[i].UsesVariances).ToList();
         if (readers.Count == 0) return new Tensor?[Layers.Count];
-        var reach = InputReach(grids, own: true)!.Value;
+        var reach = ((KernelRepresentation.PixelPairs)InputNeed(grids, own: true)!).Reach;
         var n = x.shape[0];
         var chunk = Blocking.BlockShape(n, 1).Rows;
         for (long start = 0; start < n; start += chunk)

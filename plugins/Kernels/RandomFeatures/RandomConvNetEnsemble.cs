@@ -4,14 +4,15 @@ using static TorchSharp.torch;
 namespace Distillery.Kernels.RandomFeatures;
 
 /// <summary>
-/// M random, untrained ConvNets [Conv3×3 SAME → ReLU → AvgPool2×2] × depth → Flatten (weights ~ N(0, wStd²/fan_in),
-/// biases ~ N(0, bStd²), fan_in = channels·9, as RFAD, Loo et al. 2022), held as one stacked network: layer l's
-/// weights of all M networks in one tensor [M·width, C_l, 3, 3] (network-major), so a whole draw is one set of tensors
-/// that a redraw replaces. The forward pass runs the networks one after another over views of that stack, which
-/// measured fastest here (see <see cref="BlockFeatures"/>); with depth 0 each network is the identity.
-/// Their joint feature map is Φ(x) = wStd · [f₁(x), …, f_M(x)] / √(M·F) (F features per network), scaled so that
-/// Φ(x)·Φ(x′) + bStd² is the readout Dense layer's covariance averaged over the ensemble: the NNGP's
-/// "Flatten → Dense" estimate.
+/// M random, untrained finite networks of one description (<see cref="RandomFeatureNetwork"/>: [Conv k×k SAME → ReLU →
+/// (AvgPool)] blocks → Flatten | GlobalAvgPool; weights ~ N(0, W_std²/fan_in), biases ~ N(0, b_std²), fan_in =
+/// channels·k², as RFAD, Loo et al. 2022 — the NTK-parameterised network's function at init), held as one stacked
+/// network: block l's weights of all M networks in one tensor [M·width_l, C_l, k, k] (network-major), so a whole draw is
+/// one set of tensors that a redraw replaces. The forward pass runs the networks one after another over views of that
+/// stack, which measured fastest here (see <see cref="BlockFeatures"/>); with no blocks each network is the identity.
+/// Their joint feature map is Φ(x) = W_std · [f₁(x), …, f_M(x)] / √(M·F) (F features per network, W_std the readout
+/// Dense's), scaled so that Φ(x)·Φ(x′) + b_std² is the readout Dense layer's covariance averaged over the ensemble: the
+/// NNGP's "Flatten → Dense" (or "GlobalAvgPool → Dense") estimate.
 /// </summary>
 /// <remarks>
 /// The draw is the network-by-network one of earlier versions, bit for bit: network 1's layers in order (weight, then
@@ -21,15 +22,20 @@ namespace Distillery.Kernels.RandomFeatures;
 /// </remarks>
 internal sealed class RandomConvNetEnsemble : IDisposable
 {
-    private readonly ConvNetRandomFeaturesOptions options;
+    private readonly RandomFeatureNetwork network;
+    private readonly int blockSize;
     private readonly int models;
-    private readonly Tensor[] weights; // layer l: [M·width, C_l, 3, 3], C_0 = input channels, else width
-    private readonly Tensor[] biases;  // layer l: [M·width]
+    private readonly Tensor[] weights; // block l: [M·width_l, C_l, k, k], C_0 = input channels, else width_(l−1)
+    private readonly Tensor[] biases;  // block l: [M·width_l]
 
-    /// <summary>Draws M = <paramref name="models"/> networks on the CPU from <paramref name="seed"/>, then moves them to <paramref name="device"/>.</summary>
-    public RandomConvNetEnsemble(ConvNetRandomFeaturesOptions options, int models, long seed, long inputChannels, ScalarType dtype, Device device)
+    /// <summary>
+    /// Draws M = <paramref name="models"/> networks of <paramref name="network"/> on the CPU from <paramref name="seed"/>,
+    /// then moves them to <paramref name="device"/>; <see cref="Features"/> runs <paramref name="blockSize"/> images at a time.
+    /// </summary>
+    public RandomConvNetEnsemble(RandomFeatureNetwork network, int blockSize, int models, long seed, long inputChannels, ScalarType dtype, Device device)
     {
-        this.options = options;
+        this.network = network;
+        this.blockSize = blockSize;
         this.models = models;
         Seed = seed;
         InputChannels = inputChannels;
@@ -38,16 +44,19 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         using var scope = NewDisposeScope();
         using var generator = new Generator(0, CPU);
         generator.manual_seed(seed);
-        var perLayerWeights = Enumerable.Range(0, options.Depth).Select(_ => new List<Tensor>()).ToArray();
-        var perLayerBiases = Enumerable.Range(0, options.Depth).Select(_ => new List<Tensor>()).ToArray();
-        for (var network = 0; network < models; network++)
+        var blocks = network.Blocks;
+        var perLayerWeights = blocks.Select(_ => new List<Tensor>()).ToArray();
+        var perLayerBiases = blocks.Select(_ => new List<Tensor>()).ToArray();
+        for (var member = 0; member < models; member++)
         {
             var channels = inputChannels;
-            for (var layer = 0; layer < options.Depth; layer++)
+            for (var layer = 0; layer < blocks.Count; layer++)
             {
-                perLayerWeights[layer].Add(Normal([options.Width, channels, 3, 3], options.WStd / Math.Sqrt(channels * 9), generator, dtype));
-                perLayerBiases[layer].Add(Normal([options.Width], options.BStd, generator, dtype));
-                channels = options.Width;
+                var conv = blocks[layer].Conv;
+                var size = conv.FilterSize;
+                perLayerWeights[layer].Add(Normal([conv.Channels, channels, size, size], conv.WeightStd / Math.Sqrt(channels * size * size), generator, dtype));
+                perLayerBiases[layer].Add(Normal([conv.Channels], conv.BiasStd, generator, dtype));
+                channels = conv.Channels;
             }
         }
         // Detached from every dispose scope: the networks outlive the KIP step whose scope drew them.
@@ -55,24 +64,33 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         biases = perLayerBiases.Select(layer => cat(layer, 0).to(device).DetachFromDisposeScope()).ToArray();
     }
 
+    /// <summary>The seed the networks were drawn from.</summary>
     public long Seed { get; }
+
+    /// <summary>Channels of the images the networks take.</summary>
     public long InputChannels { get; }
+
+    /// <summary>The dtype of the weights.</summary>
     public ScalarType DType { get; }
+
+    /// <summary>Where the weights live.</summary>
     public Device Device { get; }
 
+    /// <summary>Whether this is the draw of (<paramref name="seed"/>, <paramref name="models"/>) for <paramref name="images"/>' channels, dtype and device.</summary>
     public bool Matches(long seed, int models, Tensor images) =>
         Seed == seed && this.models == models && InputChannels == images.shape[1] && DType == images.dtype && SameDevice(Device, images);
 
+    /// <summary>Whether <paramref name="images"/> live on <paramref name="device"/> (index −1 and 0 are the same device).</summary>
     public static bool SameDevice(Device device, Tensor images) =>
         device.type == images.device_type && (device.index < 0 ? 0 : device.index) == (images.device_index < 0 ? 0 : images.device_index);
 
-    /// <summary>Φ(images) [n, M·F] for images [n, C, H, W], computed <see cref="ConvNetRandomFeaturesOptions.BlockSize"/> images at a time.</summary>
+    /// <summary>Φ(images) [n, M·F] for images [n, C, H, W], computed in blocks of images; the caller owns the result.</summary>
     public Tensor Features(Tensor images)
     {
         using var scope = NewDisposeScope();
         var blocks = new List<Tensor>();
-        for (long start = 0; start < images.shape[0]; start += options.BlockSize)
-            blocks.Add(BlockFeatures(images.narrow(0, start, Math.Min(options.BlockSize, images.shape[0] - start))));
+        for (long start = 0; start < images.shape[0]; start += blockSize)
+            blocks.Add(BlockFeatures(images.narrow(0, start, Math.Min(blockSize, images.shape[0] - start))));
         return (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).MoveToOuterDisposeScope();
     }
 
@@ -84,24 +102,25 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         // than M ordinary ones, forward and backward, and one first-layer convolution with M·width channels no faster —
         // while it holds M times the activations at full resolution (500 × 1,024 × 28 × 28 floats = 1.6 GB per block).
         var perNetwork = new Tensor[models];
-        for (var network = 0; network < models; network++)
+        for (var member = 0; member < models; member++)
         {
             using var networkScope = NewDisposeScope();
             var hidden = images;
             for (var layer = 0; layer < weights.Length; layer++)
             {
-                var weight = weights[layer].narrow(0, network * options.Width, options.Width);
-                var bias = biases[layer].narrow(0, network * options.Width, options.Width);
+                var (conv, pool) = network.Blocks[layer];
+                var weight = weights[layer].narrow(0, member * conv.Channels, conv.Channels);
+                var bias = biases[layer].narrow(0, member * conv.Channels, conv.Channels);
                 // In place ReLU: conv2d's backward needs only its input, and the first layer's full-resolution
                 // activations are what bounds memory on a CPU. Each layer's input is freed by the scope as soon as
                 // nothing (autograd included) holds it.
-                hidden = nn.functional.conv2d(hidden, weight, bias, padding: [1, 1]).relu_();
-                hidden = nn.functional.avg_pool2d(hidden, [2, 2], [2, 2]);
+                hidden = nn.functional.conv2d(hidden, weight, bias, padding: [conv.FilterSize / 2, conv.FilterSize / 2]).relu_();
+                if (pool is not null) hidden = nn.functional.avg_pool2d(hidden, [pool.Window, pool.Window], [pool.Stride, pool.Stride]);
             }
-            perNetwork[network] = hidden.flatten(1).MoveToOuterDisposeScope();
+            perNetwork[member] = (network.GlobalPool ? hidden.mean([2, 3]) : hidden.flatten(1)).MoveToOuterDisposeScope();
         }
         var features = models == 1 ? perNetwork[0] : cat(perNetwork, 1);
-        using var scale = (options.WStd / Math.Sqrt(features.shape[1])).ToScalar(); // √(M·F): held (see HeldScalars)
+        using var scale = (network.Readout.WeightStd / Math.Sqrt(features.shape[1])).ToScalar(); // √(M·F): held (see HeldScalars)
         return features.mul(scale).MoveToOuterDisposeScope();
     }
 
@@ -111,6 +130,7 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         return randn(shape, dtype: dtype, device: CPU, generator: generator).mul_(scale);
     }
 
+    /// <summary>Frees the stacked weights and biases.</summary>
     public void Dispose()
     {
         foreach (var tensor in weights.Concat(biases)) tensor.Dispose();

@@ -98,7 +98,7 @@ public sealed class BandedKernelTests
         var x2 = RandomTensor(random, float64, 3, 2, 9, 7);
         foreach (var output in new[] { KernelOutput.Ntk, KernelOutput.Nngp })
         {
-            var kernel = new Serial(layers, output, new PairsPerBlock(5), KernelInput.PixelPairs);
+            var kernel = new Serial(layers, output, new PairsPerBlock(5));
             MaxRelativeError(kernel.Compute(x1, x2), new FullPixelPairKernel(kernel).Compute(x1, x2), floor: 1e-12).Should().BeLessThan(1e-10);
         }
     }

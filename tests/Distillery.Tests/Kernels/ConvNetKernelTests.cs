@@ -80,7 +80,7 @@ public sealed class ConvNetKernelTests
             new Conv(2, 1.2, 0.3), new Relu(), new AvgPool(3, 1), new Conv(5, 1.5, 0.2), new Relu(),
             new GlobalAvgPool(), new Dense(1.1, 0.4), new Relu(), new Dense(1.4, 0.1),
         ];
-        var kernel = new Serial(layers, output, new PairsPerBlock(4), KernelInput.PixelPairs);
+        var kernel = new Serial(layers, output, new PairsPerBlock(4));
         ShouldMatchReference(kernel, RandomTensor(random, float64, 3, 2, 5, 4), RandomTensor(random, float64, 2, 2, 5, 4));
     }
 
@@ -103,7 +103,7 @@ public sealed class ConvNetKernelTests
         var layers = new List<IKernelLayer>();
         for (var i = 0; i < depth; i++) layers.AddRange([new Conv(1, WStd, BStd), new Relu()]);
         layers.AddRange([new Flatten(), new Dense(WStd, BStd)]);
-        var conv1x1 = new Serial(layers, output, new PairsPerBlock(16), KernelInput.PixelPairs);
+        var conv1x1 = new Serial(layers, output, new PairsPerBlock(16));
         MaxRelativeError(conv1x1.Compute(x1, x2), expected, floor: 1e-12).Should().BeLessThan(1e-12);
 
         // The plugin's 3×3 SAME filters see only their centre tap on a 1×1 image (the other 8 are zero padding), so
@@ -256,7 +256,8 @@ public sealed class ConvNetKernelTests
             new Conv(3, Math.Sqrt(2), 0.1), new Relu(), new AvgPool(2, 2),
             new Flatten(), new Dense(Math.Sqrt(2), 0.1));
         kernel.Output.Should().Be(KernelOutput.Ntk);
-        kernel.Input.Should().Be(KernelInput.PixelPairs);
+        // Three 2×2 pools before Flatten: the pairs within ±7 pixels of 28×28 inputs (28 → 14 → 7 → 3).
+        kernel.InputRepresentation([1, 1, 28, 28]).Should().Be(new KernelRepresentation.PixelPairs(new PixelReach(7, 7)));
     }
 
     [Theory]
@@ -275,9 +276,9 @@ public sealed class ConvNetKernelTests
     {
         using var scope = NewDisposeScope();
         var x = RandomTensor(new Random(90), float64, 2, 1, 4, 4);
-        var denseFirst = new Serial([new Dense(1, 0)], KernelOutput.Ntk, new PairsPerBlock(4), KernelInput.PixelPairs);
-        FluentActions.Invoking(() => denseFirst.Compute(x, x)).Should().Throw<InvalidOperationException>().WithMessage("*Flatten*");
-        var noReadout = new Serial([new Conv(3, 1, 0), new Relu()], KernelOutput.Ntk, new PairsPerBlock(4), KernelInput.PixelPairs);
+        var denseOnMap = new Serial([new Conv(3, 1, 0), new Dense(1, 0)], KernelOutput.Ntk, new PairsPerBlock(4));
+        FluentActions.Invoking(() => denseOnMap.Compute(x, x)).Should().Throw<InvalidOperationException>().WithMessage("*Flatten*");
+        var noReadout = new Serial([new Conv(3, 1, 0), new Relu()], KernelOutput.Ntk, new PairsPerBlock(4));
         FluentActions.Invoking(() => noReadout.Compute(x, x)).Should().Throw<InvalidOperationException>().WithMessage("*Flatten*");
     }
 }

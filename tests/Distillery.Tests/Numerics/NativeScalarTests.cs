@@ -47,8 +47,8 @@ public sealed class NativeScalarTests(ITestOutputHelper output)
                                                                                    TransferParameterization parameterization, bool centred)
     {
         using var scanner = new ScalarTemporaryScanner(AppContext.BaseDirectory);
-        var layers = TransferNetworks.Layers(new TransferOptions { Parameterization = parameterization });
-        nn.Module<Tensor, Tensor> Create() => TransferNetworks.Create(network, layers, 8, 2, norm, 1, 8, 8, 3);
+        var options = new TransferOptions { Network = network, Parameterization = parameterization, Norm = norm, Width = 8, Depth = 2 };
+        nn.Module<Tensor, Tensor> Create() => TransferNetworks.Create(options, [1, 1, 8, 8], 3, generator: null);
         using var model = centred ? new CentredNetwork(Create(), Create()) : Create();
         var types = model.modules().Select(m => m.GetType()).Append(model.GetType()).Distinct().ToList();
 

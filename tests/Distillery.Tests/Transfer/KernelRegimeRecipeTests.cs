@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Evaluation.Transfer;
@@ -24,14 +25,16 @@ public sealed class KernelRegimeRecipeTests(ITestOutputHelper output)
 
     private static nn.Module<Tensor, Tensor> NtkConvNet(int width, int depth, long seed, ScalarType dtype = ScalarType.Float64)
     {
-        var network = TransferNetworks.ConvNet(new NtkLayers(WStd, BStd), 1, 8, 8, width, depth, TransferNorm.None, 3);
         using var generator = new Generator(0, CPU).manual_seed(seed);
-        ParameterInit.Apply(network, generator);
-        return network.to(dtype);
+        return FiniteNetwork.Create(Description(width, depth), FeatureShape.Image(1, 8, 8), Parameterization.Ntk, generator).to(dtype);
     }
 
+    /// <summary>The <c>convnet</c> kernel's network with the test's wStd and bStd and three outputs.</summary>
+    private static Architecture Description(int width, int depth) =>
+        Architecture.ConvNet(depth, width, outputs: 3, WStd, BStd, pooling: new Layer.AvgPool(2), readout: new Layer.Flatten());
+
     private static CentredNetwork Centred(nn.Module<Tensor, Tensor> network, int width, int depth) =>
-        new(network, TransferNetworks.ConvNet(new NtkLayers(WStd, BStd), 1, 8, 8, width, depth, TransferNorm.None, 3).to(ScalarType.Float64));
+        new(network, FiniteNetwork.Create(Description(width, depth), FeatureShape.Image(1, 8, 8), Parameterization.Ntk).to(ScalarType.Float64));
 
     [Fact]
     public void A_centred_network_outputs_exactly_zero_at_init_and_has_the_uncentred_gradient()

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Distillery.Evaluation.Transfer;
+namespace Distillery.Abstractions.Architectures;
 
 /// <summary>
 /// An affine layer in the NTK parameterisation of neural-tangents (Jacot et al. 2018; stax.Dense / stax.Conv with

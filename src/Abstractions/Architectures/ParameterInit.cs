@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Distillery.Evaluation.Transfer;
+namespace Distillery.Abstractions.Architectures;
 
 /// <summary>
 /// PyTorch's default initialisation, drawn from a given generator instead of the global one: Linear and Conv
