@@ -50,9 +50,10 @@ public static class TransferNetworks
                 ? FiniteNetwork.Create(architecture, input, Parameterization(options))
                 : FiniteNetwork.Create(architecture, input, Parameterization(options), generator);
         }
-        catch (ArchitectureException problem)
+        catch (ArchitectureException)
         {
-            throw new OptionException("depth", $"{options.ResolvedDepth()} blocks do not fit {input} images ({problem.Message}); use fewer");
+            // The description's own message lists every layer; the user set one number, so name that and the image size.
+            throw new OptionException("depth", $"{options.ResolvedDepth()} pooling blocks shrink {input} images to nothing; use fewer");
         }
     }
 }

@@ -69,7 +69,7 @@ public sealed class HostIdentityRunTests
         var result = DistilleryProcess.Run(scratch.Path, "run", RunFixtures.Write(scratch.Path, manifest), "--output", scratch.Combine("run"));
 
         result.ExitCode.Should().Be(2, result.ToString());
-        result.Error.Should().Contain("error: evaluation[1].options.depth: 6 pooling blocks shrink the image to nothing; use fewer");
+        result.Error.Should().Contain("error: evaluation[1].options.depth: 6 pooling blocks shrink [1, 28, 28] images to nothing; use fewer");
         result.Error.Should().NotContain("evaluation.options");
     }
 

@@ -73,7 +73,7 @@ public sealed class PluginDiscoveryTests
         listed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(
             $"warning: plugin skipped: {refused}: Acme.NewerContracts is built against Distillery.Abstractions {newer.ToString(2)}, " +
             $"this host serves {served.ToString(2)}; rebuild the plugin against {served.ToString(2)} (or use a host that serves {newer.ToString(2)})");
-        listed.Output.Should().Contain("kernel linear —").And.Contain("kernel fc —").And.NotContain("linear-newer");
+        listed.Output.Should().Contain("kernel linear (version 1) —").And.Contain("kernel fc (version 1) —").And.NotContain("linear-newer");
     }
 
     private static void BuildSamplePlugin(string outputFolder) => TestPlugins.Build("SamplePlugin", outputFolder);
