@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// An item's reason file (<see cref="QueueFolders.ReasonFile(string, string)"/>): one block per failed attempt, each

@@ -1,7 +1,7 @@
-using Distillery.Host.Security;
+using Distillery.Engine.Security;
 using Mono.Unix;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// The screen every claimed queue item passes before anything reads it. Whoever can write inbox/ is not trusted

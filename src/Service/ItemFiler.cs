@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// Moves an item whose run has ended from running/ into done/ or failed/, with its reason file. Each move is checked

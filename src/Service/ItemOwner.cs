@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// The owner of a claimed queue item, kept in <c>running/&lt;id&gt;.owner</c> (JSON, written atomically): which service

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// Who a process is, in a way that outlives pid reuse: the host name, the kernel's boot id (a reboot starts a new

@@ -1,4 +1,4 @@
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// The queue's folders: manifests dropped into <c>inbox/</c> are claimed by an atomic rename into <c>running/</c>,

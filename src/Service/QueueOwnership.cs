@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// Which service owns which claimed item, for every service working on one queue folder (several processes, or

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Distillery.Host.Cli;
+using Distillery.Engine.Runs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>Options of `distillery serve`.</summary>
 /// <param name="QueueFolder">The queue folder (inbox/, running/, done/, failed/, runs/, logs/).</param>

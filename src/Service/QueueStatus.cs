@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// Where one queue item stands, read from the queue folders and its run folder. <see cref="Problem"/> says which of

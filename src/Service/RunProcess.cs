@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
-using Distillery.Host.Runs;
+using Distillery.Engine.Runs;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>What every child run of the service gets: the operator's plugin folders, its thread count, and whether a manifest's own plugins entry is allowed.</summary>
 /// <param name="PluginFolders">The service's --plugins folders (full paths), passed on to each run.</param>

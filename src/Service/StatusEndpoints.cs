@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// The read-only status page and JSON API of `distillery serve --status-port N` (bound to 127.0.0.1 only):

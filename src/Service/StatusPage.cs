@@ -1,4 +1,4 @@
-namespace Distillery.Host.Service;
+namespace Distillery.Service;
 
 /// <summary>
 /// The status page: a table of every item, and for each running item its progress, image grid and loss curve.

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Manifests;
-using Distillery.Host.Manifests;
-using Distillery.Host.Plugins;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Plugins;
+using Distillery.Engine.Sweeps;
 
-namespace Distillery.Host.Cli;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>One runnable point of a manifest (the manifest itself when it has no sweep), validated.</summary>
 public sealed record PlannedPoint(SweepPoint Point, ExperimentPlan Plan)

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Manifests;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>A plugin chosen by the manifest, with its bound and validated options.</summary>
 public sealed record PluginChoice(PluginDescriptor Plugin, object Options, string ManifestPath)

@@ -3,10 +3,10 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Plugins;
-using Distillery.Host.Security;
+using Distillery.Engine.Plugins;
+using Distillery.Engine.Security;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// Turns a manifest tree into an <see cref="ExperimentPlan"/>: checks every field, resolves every plugin in the

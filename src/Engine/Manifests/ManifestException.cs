@@ -1,6 +1,6 @@
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>One or more manifest problems, each naming its path (<c>algorithm.options.steps: …</c>).</summary>
 public sealed class ManifestException(IReadOnlyList<string> problems)

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// Applies <c>--set path=value</c> overrides to a manifest tree. Path segments are object keys or array

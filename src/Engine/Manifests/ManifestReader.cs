@@ -5,7 +5,7 @@ using Distillery.Abstractions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// Reads a manifest file, JSON (comments and trailing commas allowed) or YAML, into a JSON tree. Manifests may come

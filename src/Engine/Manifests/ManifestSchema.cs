@@ -4,9 +4,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// The JSON Schema (draft 2020-12) of an experiment manifest, generated from a plugin catalog, for editors to

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Plugins;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// Binds a manifest's <c>options</c> object to a plugin's options class. Every problem is reported with its

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>One option of a plugin's options class, as a manifest author sees it.</summary>
 public sealed record OptionInfo(string Name, string Type, string Default, string Description, string? Constraint, PropertyInfo Property);

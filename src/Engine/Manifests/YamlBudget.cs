@@ -2,7 +2,7 @@ using Distillery.Abstractions;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace Distillery.Host.Manifests;
+namespace Distillery.Engine.Manifests;
 
 /// <summary>
 /// A YamlDotNet <see cref="IParser"/> that passes the events of another through while counting the nodes the

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// Writes a file so that readers (and a crash) see either the old content or the new, never half of it:

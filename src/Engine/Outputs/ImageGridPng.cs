@@ -3,7 +3,7 @@ using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// Writes distilled images as a PNG grid, one row per class. Images must already be in pixel space

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// Reads back the small JSON files a run writes (metrics.json, point.json, progress lines). They can be torn by a

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 public static class JsonNumbers
 {

@@ -1,7 +1,7 @@
 using ScottPlot;
 using SkiaSharp;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// Saves ScottPlot plots stacked vertically into one PNG (each panel rendered by ScottPlot at the same width), so

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using ScottPlot;
 using ScottPlot.TickGenerators;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// progress.png: the loss of every phase over its steps (log scale when positive), every accuracy figure over the

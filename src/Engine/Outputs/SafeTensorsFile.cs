@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// The safetensors format (what Python's <c>safetensors</c> package reads): an 8-byte little-endian header

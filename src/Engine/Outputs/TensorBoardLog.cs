@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using TorchSharp.Modules;
 using static TorchSharp.torch.utils;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// TensorBoard event files in a run folder, written with TorchSharp's <see cref="SummaryWriter"/>: scalars, PNG

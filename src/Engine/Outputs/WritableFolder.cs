@@ -1,6 +1,6 @@
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Outputs;
+namespace Distillery.Engine.Outputs;
 
 /// <summary>
 /// Makes sure a folder the host will write into exists and takes files, before any work starts: a path that is a

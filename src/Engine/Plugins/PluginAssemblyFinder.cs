@@ -1,4 +1,4 @@
-namespace Distillery.Host.Plugins;
+namespace Distillery.Engine.Plugins;
 
 /// <summary>
 /// Decides which files in a plugin folder are plugin entry assemblies. A DLL directly in the folder is a plugin;

@@ -4,7 +4,7 @@ using System.Reflection;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
 
-namespace Distillery.Host.Plugins;
+namespace Distillery.Engine.Plugins;
 
 /// <summary>
 /// Every plugin found in the plugin folders, by kind and name. Each plugin assembly is loaded into its own

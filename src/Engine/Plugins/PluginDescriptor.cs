@@ -1,6 +1,6 @@
 using Distillery.Abstractions.Plugins;
 
-namespace Distillery.Host.Plugins;
+namespace Distillery.Engine.Plugins;
 
 /// <summary>A discovered plugin: what it is, where it came from, and how to make an instance.</summary>
 public sealed record PluginDescriptor(

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace Distillery.Host.Plugins;
+namespace Distillery.Engine.Plugins;
 
 /// <summary>
 /// Loads one plugin and its private dependencies in isolation, resolving them through the plugin's .deps.json.

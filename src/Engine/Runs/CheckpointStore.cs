@@ -1,9 +1,9 @@
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// Checkpoints as safetensors files <c>step-00000100.safetensors</c>, written atomically with a checksum.

@@ -2,7 +2,7 @@ using Distillery.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>Turns the manifest's device and dtype into TorchSharp's, refusing a device this machine lacks.</summary>
 public static class DeviceSelector

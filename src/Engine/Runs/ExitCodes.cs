@@ -1,4 +1,4 @@
-namespace Distillery.Host.Cli;
+namespace Distillery.Engine.Runs;
 
 /// <summary>The process exit codes, documented in the README.</summary>
 public static class ExitCodes

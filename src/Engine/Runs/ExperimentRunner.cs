@@ -5,12 +5,12 @@ using Distillery.Abstractions;
 using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Manifests;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Outputs;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// Runs one planned experiment into one run folder: load the data, fit and apply preprocessing, build the

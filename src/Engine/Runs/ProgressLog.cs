@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 using Microsoft.Extensions.Logging;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// Writes progress as JSON lines to the run folder — a start line per phase (totalSteps, firstStep), then per step

@@ -3,7 +3,7 @@ using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Numerics;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// The host's own checks between the plugins of a run, so that no dataset, preprocessor, algorithm or evaluator — a

@@ -1,4 +1,4 @@
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>The files of one run, all in one folder.</summary>
 public sealed class RunFolder(string path)

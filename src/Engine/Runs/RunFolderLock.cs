@@ -1,6 +1,6 @@
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// An exclusive lock on a run folder for as long as a process runs in it. A run whose previous process is still

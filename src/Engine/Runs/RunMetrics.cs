@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>The final figures of a run, written as metrics.json for scripts to read.</summary>
 public sealed record RunMetrics(

@@ -1,9 +1,9 @@
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Manifests;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Outputs;
 using Microsoft.Extensions.Logging;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// Records a run for the tools researchers use, alongside the display it passes progress on to: TensorBoard event

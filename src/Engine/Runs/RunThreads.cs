@@ -1,7 +1,7 @@
 using Distillery.Abstractions;
 using static TorchSharp.torch;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// How many CPU threads a run's tensor work uses. libtorch defaults to one OpenMP thread per core; runs side by side

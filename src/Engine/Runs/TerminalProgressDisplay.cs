@@ -2,7 +2,7 @@ using System.Globalization;
 using Distillery.Abstractions.Runs;
 using Spectre.Console;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>A live progress bar per phase on an interactive terminal (Spectre.Console).</summary>
 public sealed class TerminalProgressDisplay(ProgressContext context) : IProgressDisplay

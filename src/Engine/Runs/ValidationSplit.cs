@@ -3,7 +3,7 @@ using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Manifests;
 using Distillery.Abstractions.Runs;
 
-namespace Distillery.Host.Runs;
+namespace Distillery.Engine.Runs;
 
 /// <summary>
 /// Holds a validation split out of the training set (the manifest's <c>validation</c> section), so that a recipe is

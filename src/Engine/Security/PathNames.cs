@@ -1,6 +1,6 @@
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Security;
+namespace Distillery.Engine.Security;
 
 /// <summary>
 /// The one check for names that become a single folder or file name: experiment names (<c>runs/&lt;name&gt;</c>,

@@ -1,4 +1,4 @@
-namespace Distillery.Host.Sweeps;
+namespace Distillery.Engine.Sweeps;
 
 /// <summary>
 /// Ordinal string order in which runs of digits compare as numbers, so that sweep folders list as people count:

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
 
-namespace Distillery.Host.Sweeps;
+namespace Distillery.Engine.Sweeps;
 
 /// <summary>
 /// point.json in a run folder: which experiment and which sweep values it holds, so that results can be collected

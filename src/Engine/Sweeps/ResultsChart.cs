@@ -1,7 +1,7 @@
 using ScottPlot;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 
-namespace Distillery.Host.Sweeps;
+namespace Distillery.Engine.Sweeps;
 
 /// <summary>
 /// results.png: for each figure of a results table, one panel of horizontal bars — one per configuration, its mean

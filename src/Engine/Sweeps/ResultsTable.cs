@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Sweeps;
+namespace Distillery.Engine.Sweeps;
 
 /// <summary>A finished point: its configuration values and its metrics.json.</summary>
 public sealed record PointResult(string Name, IReadOnlyList<KeyValuePair<string, string>> Configuration, JsonObject Metrics);

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Manifests;
-using Distillery.Host.Security;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Security;
 
-namespace Distillery.Host.Sweeps;
+namespace Distillery.Engine.Sweeps;
 
 /// <summary>One point of a sweep: its folder name, the values it sets, and the manifest with them applied.</summary>
 public sealed record SweepPoint(string Name, IReadOnlyList<KeyValuePair<string, JsonNode?>> Values, JsonObject Manifest)

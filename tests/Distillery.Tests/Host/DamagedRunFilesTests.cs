@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
-using Distillery.Host.Service;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Service;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using TorchSharp;

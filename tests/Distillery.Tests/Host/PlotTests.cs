@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Distillery.Host.Outputs;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using StbImageSharp;
 using Xunit;

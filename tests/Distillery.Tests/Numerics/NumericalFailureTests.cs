@@ -4,7 +4,7 @@ using Distillery.Abstractions.Numerics;
 using Distillery.Datasets;
 using Distillery.Evaluation.Transfer;
 using Distillery.Host.Cli;
-using Distillery.Host.Runs;
+using Distillery.Engine.Runs;
 using Distillery.Kernels;
 using Distillery.LabelSolve;
 using FluentAssertions;

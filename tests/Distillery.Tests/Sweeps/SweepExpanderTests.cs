@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Distillery.Abstractions;
 
-namespace Distillery.Host.Cli;
+namespace Distillery.Engine.Plugins;
 
 /// <summary>
 /// Loads libtorch before anything touches TorchSharp, so that a library that cannot be loaded is reported with the
