@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Engine.Outputs;
 using Distillery.Engine.Runs;
 
 namespace Distillery.Service;
@@ -68,19 +67,14 @@ public sealed class QueueStatus(string queueFolder)
             .SelectMany(s => QueueFolders.Manifests(s.Item2).Select(path => (s.Item1, path)));
 
     /// <summary>The run's image grid: the final one when finished, else the latest preview.</summary>
-    public string? ImageGrid(string id)
-    {
-        var folder = _queue.RunFolder(id);
-        return new[] { "distilled.png", "preview.png" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
-    }
+    public string? ImageGrid(string id) => new RunFolder(_queue.RunFolder(id)).LatestImageGrid;
 
     /// <summary>(step, loss) pairs of the run, thinned to at most <paramref name="points"/>.</summary>
     public IReadOnlyList<(long Step, double Loss)> LossCurve(string id, int points = 400)
     {
-        var curve = ProgressLines(id, out _)
-            .Select(l => (Step: JsonFile.Long(l["step"]), Loss: JsonFile.Double(l["loss"])))
-            .Where(p => p.Step is not null && p.Loss is not null)
-            .Select(p => (p.Step!.Value, p.Loss!.Value))
+        var curve = Progress(id).Steps
+            .Where(s => s.Loss is not null)
+            .Select(s => (s.Step!.Value, s.Loss!.Value))
             .GroupBy(p => p.Item1).Select(g => g.Last()) // a resumed run repeats steps after its checkpoint
             .ToList();
         var stride = Math.Max(1, curve.Count / points);
@@ -94,34 +88,28 @@ public sealed class QueueStatus(string queueFolder)
         double? loss = null;
         var metrics = new Dictionary<string, double>();
         var problems = new List<string>();
-        var lines = ProgressLines(id, out var damaged);
-        foreach (var line in lines)
+        var progress = Progress(id);
+        foreach (var record in progress.Records)
         {
-            if (JsonFile.String(line["event"]) == "start")
+            if (record is PhaseStartRecord start)
             {
-                (phase, total, step) = (JsonFile.String(line["phase"]), JsonFile.Long(line["totalSteps"]), JsonFile.Long(line["firstStep"]));
+                (phase, total, step) = (start.Phase, start.TotalSteps, start.FirstStep);
                 continue;
             }
-            step = JsonFile.Long(line["step"]) ?? step;
-            loss = JsonFile.Double(line["loss"]) ?? loss;
-            if (line["metrics"] is JsonObject m)
-                foreach (var (key, value) in m) if (JsonFile.Double(value) is { } v) metrics[key] = v;
+            var line = (StepRecord)record;
+            step = line.Step ?? step;
+            loss = line.Loss ?? loss;
+            foreach (var (key, value) in line.Metrics) metrics[key] = value;
         }
-        if (damaged is not null) problems.Add(damaged);
+        if (progress.Problem is { } damaged) problems.Add(damaged);
 
-        var metricsFile = Path.Combine(_queue.RunFolder(id), "metrics.json");
-        if (File.Exists(metricsFile))
+        try
         {
-            try
-            {
-                var figures = RunMetrics.Read(metricsFile).Evaluations
-                    .SelectMany(e => e.Value.Select(f => KeyValuePair.Create($"{e.Key}.{f.Key}", f.Value)));
-                metrics = figures.Where(f => double.IsFinite(f.Value)).ToDictionary();
-            }
-            catch (DataFormatException e)
-            {
-                problems.Add(e.Message + "; its figures are not shown");
-            }
+            if (RunMetrics.TryRead(new RunFolder(_queue.RunFolder(id)).Metrics) is { } final) metrics = final.Figures().ToDictionary();
+        }
+        catch (DataFormatException e)
+        {
+            problems.Add(e.Message + "; its figures are not shown");
         }
         var owner = state == "running" ? ItemOwner.Read(_queue.OwnerFile(id)) : null;
         var reasonFile = _queue.ReasonFile(id);
@@ -161,29 +149,6 @@ public sealed class QueueStatus(string queueFolder)
         return new string(buffer, 0, reader.ReadBlock(buffer)).Trim();
     }
 
-    /// <summary>
-    /// The run's progress lines that parse as JSON objects. The last line may be half-written right now and is
-    /// skipped silently; any earlier bad line is damage, reported in <paramref name="damaged"/> with its number.
-    /// </summary>
-    private IEnumerable<JsonObject> ProgressLines(string id, out string? damaged)
-    {
-        damaged = null;
-        var path = Path.Combine(_queue.RunFolder(id), "progress.jsonl");
-        if (!File.Exists(path)) return [];
-        string[] lines;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-        using (var reader = new StreamReader(stream))
-            lines = reader.ReadToEnd().Split('\n');
-        var parsed = new List<JsonObject>();
-        var bad = new List<int>();
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0) continue;
-            if (JsonFile.ParseObject(lines[i]) is { } line) parsed.Add(line);
-            else if (i < lines.Length - 1) bad.Add(i + 1); // the last piece has no newline yet: still being written
-        }
-        if (bad.Count > 0)
-            damaged = $"{path}: line{(bad.Count > 1 ? "s" : "")} {string.Join(", ", bad.Take(5))}{(bad.Count > 5 ? ", …" : "")} damaged (not a JSON object); skipped";
-        return parsed;
-    }
+    /// <summary>The run's progress journal as far as it is written (<see cref="ProgressRecord.ReadFile"/>).</summary>
+    private ProgressJournal Progress(string id) => ProgressRecord.ReadFile(new RunFolder(_queue.RunFolder(id)).ProgressLog);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Distillery.Engine.Runs;
 using ScottPlot;
 using ScottPlot.TickGenerators;
 
@@ -15,12 +14,12 @@ public static class ProgressPlot
 {
     /// <summary>Draws the plot; returns false (and writes nothing) when the progress holds no loss and no figure.</summary>
     /// <param name="path">The PNG to write.</param>
-    /// <param name="progressLines">The lines of progress.jsonl; unreadable lines (a torn last line) are skipped.</param>
+    /// <param name="progress">The readable lines of progress.jsonl (<see cref="ProgressRecord.ReadFile"/>).</param>
     /// <param name="finalFigures">Figures measured after the last step, as (phase, step, "evaluator.figure" → value), or null.</param>
-    public static bool Write(string path, IEnumerable<string> progressLines,
+    public static bool Write(string path, IEnumerable<ProgressRecord> progress,
                              (string Phase, long Step, IReadOnlyDictionary<string, double> Figures)? finalFigures = null)
     {
-        var series = Read(progressLines);
+        var series = Read(progress);
         if (finalFigures is { } final)
             foreach (var (figure, value) in final.Figures)
                 Points(series, final.Phase, figure)[final.Step] = value;
@@ -44,25 +43,17 @@ public static class ProgressPlot
 
     private static bool IsAccuracy(string figure) => Sweeps.ResultsTable.IsPercentage(figure);
 
-    private static Dictionary<(string Phase, string Figure), SortedDictionary<long, double>> Read(IEnumerable<string> lines)
+    private static Dictionary<(string Phase, string Figure), SortedDictionary<long, double>> Read(IEnumerable<ProgressRecord> records)
     {
         var series = new Dictionary<(string Phase, string Figure), SortedDictionary<long, double>>();
-        foreach (var line in lines)
+        foreach (var record in records)
         {
-            JsonObject? entry;
-            try { entry = JsonNode.Parse(line) as JsonObject; }
-            catch (JsonException) { continue; }
-            if (entry?["step"] is not JsonValue stepValue || !stepValue.TryGetValue<long>(out var step)) continue;
-            var phase = entry["phase"]?.GetValue<string>() ?? "";
-            if (Number(entry["loss"]) is { } loss) Points(series, phase, Loss)[step] = loss;
-            foreach (var (figure, value) in entry["metrics"] as JsonObject ?? [])
-                if (Number(value) is { } number) Points(series, phase, figure)[step] = number;
+            if (record is not StepRecord { Step: { } step } line) continue;
+            if (line.Loss is { } loss) Points(series, line.Phase, Loss)[step] = loss;
+            foreach (var (figure, value) in line.Metrics) Points(series, line.Phase, figure)[step] = value;
         }
         return series;
     }
-
-    private static double? Number(JsonNode? node) =>
-        node is JsonValue value && value.TryGetValue<double>(out var number) && double.IsFinite(number) ? number : null;
 
     private static SortedDictionary<long, double> Points(
         Dictionary<(string Phase, string Figure), SortedDictionary<long, double>> series, string phase, string figure)

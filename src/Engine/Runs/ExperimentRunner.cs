@@ -23,6 +23,8 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
     public RunMetrics Run(ExperimentPlan plan, RunFolder folder, IProgressDisplay display, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
+        // This run's own peak, not an earlier point's of the same sweep (PeakMemory says why, and what happens when refused).
+        if (!PeakMemory.Reset()) logger.LogDebug("The peak memory cannot be reset here: peakMemoryBytes will be this process's peak so far");
         var manifest = plan.Manifest;
         var device = DeviceSelector.Resolve(manifest.Device);
         var dtype = DeviceSelector.DType(manifest.DType);
@@ -88,11 +90,11 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         WriteDistilledSet(folder, supportSet, data);
         recorder.Finished(evaluations, folder.ImageGrid);
 
-        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, RunMetrics.PeakResidentBytes(), supportSet.Count)
+        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, PeakMemory.ResidentBytes(), supportSet.Count)
         {
             EvaluatedOn = data.EvaluatedOn,
         };
-        AtomicFile.WriteAllText(folder.Metrics, metrics.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        metrics.Write(folder.Metrics);
         return metrics;
     }
 

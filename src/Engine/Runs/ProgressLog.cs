@@ -1,54 +1,41 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Distillery.Abstractions.Runs;
-using Distillery.Engine.Outputs;
 using Microsoft.Extensions.Logging;
 
 namespace Distillery.Engine.Runs;
 
 /// <summary>
-/// Writes progress as JSON lines to the run folder — a start line per phase (totalSteps, firstStep), then per step
-/// the phase, step, loss, elapsed seconds and any figures — and passes it on
-/// to a display: a bar on a terminal, periodic log lines otherwise.
+/// Writes progress as JSON lines to the run folder's progress.jsonl (<see cref="ProgressRecord"/>: a start line per
+/// phase, then a line per step) and passes it on to a display: a bar on a terminal, periodic log lines otherwise.
 /// </summary>
+/// <param name="path">The progress journal, appended to (a resumed run goes on after the earlier attempt's lines).</param>
+/// <param name="display">Where progress is shown as well.</param>
 public sealed class ProgressLog(string path, IProgressDisplay display) : IProgressReporter, IDisposable
 {
     private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string _phase = "";
 
+    /// <summary>Writes a <see cref="PhaseStartRecord"/> line and passes the start on to the display.</summary>
     public void Start(string phase, long totalSteps, long firstStep = 0)
     {
         _phase = phase;
-        var line = new JsonObject
-        {
-            ["phase"] = phase,
-            ["event"] = "start",
-            ["totalSteps"] = totalSteps,
-            ["firstStep"] = firstStep,
-            ["elapsedSeconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
-        };
-        _writer.WriteLine(line.ToJsonString());
+        _writer.WriteLine(new PhaseStartRecord(phase, totalSteps, firstStep, Elapsed()).ToJsonLine());
         display.Start(phase, totalSteps, firstStep);
     }
 
+    /// <summary>Writes a <see cref="StepRecord"/> line and passes the update on to the display.</summary>
     public void Report(ProgressUpdate update)
     {
-        var line = new JsonObject
-        {
-            ["phase"] = _phase,
-            ["step"] = update.Step,
-            ["elapsedSeconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
-        };
-        if (update.Loss is { } loss) line["loss"] = JsonNumbers.FiniteOrNull(loss);
-        if (update.Metrics is { Count: > 0 } metrics)
-            line["metrics"] = new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, JsonNumbers.FiniteOrNull(m.Value))));
-        _writer.WriteLine(line.ToJsonString());
+        var figures = update.Metrics ?? new Dictionary<string, double>();
+        _writer.WriteLine(new StepRecord(_phase, update.Step, Elapsed(), update.Loss, figures).ToJsonLine());
         display.Report(update);
     }
 
+    /// <summary>Closes the file.</summary>
     public void Dispose() => _writer.Dispose();
+
+    private double Elapsed() => Math.Round(_clock.Elapsed.TotalSeconds, 3);
 }
 
 /// <summary>Shows progress to a person.</summary>

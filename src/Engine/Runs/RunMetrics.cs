@@ -1,11 +1,23 @@
-using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 using Distillery.Engine.Outputs;
 
 namespace Distillery.Engine.Runs;
 
-/// <summary>The final figures of a run, written as metrics.json for scripts to read.</summary>
+/// <summary>
+/// The final figures of a run: the typed record of metrics.json (<see cref="RunFolder.Metrics"/>), written for scripts to
+/// read, with its one writer (<see cref="Write"/>) and its one reader (<see cref="Read"/>), which every reader of a run
+/// folder — the runner's resume check, <c>collect</c> and sweep tables, <c>status</c> and the status page — goes through.
+/// </summary>
+/// <param name="Evaluations">evaluator → figure → value (accuracies as fractions); NaN for a non-finite figure, written as null.</param>
+/// <param name="WallSeconds">Wall-clock seconds of the run in this process (a resumed run: since it resumed).</param>
+/// <param name="PeakMemoryBytes">
+/// Peak resident memory of the run, native libtorch allocations included (<see cref="PeakMemory"/>): on Linux the
+/// run's own peak, since the process's peak is reset when each run starts (so each point of an in-process sweep
+/// reports its own); where the reset is refused or unsupported, the process's peak so far.
+/// </param>
+/// <param name="SupportSize">Images in the distilled set.</param>
 public sealed record RunMetrics(
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Evaluations,
     double WallSeconds,
@@ -21,6 +33,7 @@ public sealed record RunMetrics(
     /// <summary>Which images the figures were measured on: <see cref="Test"/> or <see cref="Validation"/>, written as <c>evaluatedOn</c>.</summary>
     public string EvaluatedOn { get; init; } = Test;
 
+    /// <summary>The file's JSON object, fields in the order written.</summary>
     public JsonObject ToJson() => new()
     {
         ["evaluatedOn"] = EvaluatedOn,
@@ -30,6 +43,14 @@ public sealed record RunMetrics(
         ["wallSeconds"] = Math.Round(WallSeconds, 3),
         ["peakMemoryBytes"] = PeakMemoryBytes,
     };
+
+    /// <summary>Writes metrics.json at <paramref name="path"/> atomically (indented), so a reader never sees half of it.</summary>
+    public void Write(string path) =>
+        AtomicFile.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Every finite figure as "evaluator.figure" → value (e.g. krr.testAccuracy), evaluators and figures in file order.</summary>
+    public IEnumerable<KeyValuePair<string, double>> Figures() =>
+        Evaluations.SelectMany(e => e.Value.Where(f => double.IsFinite(f.Value)).Select(f => KeyValuePair.Create($"{e.Key}.{f.Key}", f.Value)));
 
     /// <summary>
     /// The metrics of a finished run, or null when the run has not finished (no file). A damaged file (torn, edited,
@@ -68,13 +89,5 @@ public sealed record RunMetrics(
         {
             EvaluatedOn = evaluatedOn,
         };
-    }
-
-    /// <summary>Peak resident memory of this process (VmHWM on Linux), native libtorch allocations included.</summary>
-    public static long PeakResidentBytes()
-    {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        return process.PeakWorkingSet64;
     }
 }

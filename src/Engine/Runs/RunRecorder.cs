@@ -85,7 +85,7 @@ public sealed class RunRecorder : IProgressDisplay
         }
         try
         {
-            ProgressPlot.Write(_folder.ProgressPlot, File.ReadLines(_folder.ProgressLog), (phase, step, figures));
+            ProgressPlot.Write(_folder.ProgressPlot, ProgressRecord.ReadFile(_folder.ProgressLog).Records, (phase, step, figures));
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
         {

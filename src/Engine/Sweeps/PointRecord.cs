@@ -12,15 +12,14 @@ namespace Distillery.Engine.Sweeps;
 /// </summary>
 public static class PointRecord
 {
-    public const string FileName = "point.json";
-
+    /// <summary>Writes point.json into <paramref name="runFolder"/> (created when missing): the experiment's name and the point's name and values.</summary>
     public static void Write(string runFolder, string experiment, SweepPoint point)
     {
         var configuration = new JsonObject();
         foreach (var (key, value) in point.Values) configuration[key] = value?.DeepClone();
         var record = new JsonObject { ["experiment"] = experiment, ["point"] = point.Name, ["values"] = configuration };
         Directory.CreateDirectory(runFolder);
-        File.WriteAllText(Path.Combine(runFolder, FileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(new RunFolder(runFolder).Point, record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The finished runs found by <see cref="Collect"/>, and why each damaged one was skipped.</summary>
@@ -38,12 +37,10 @@ public static class PointRecord
         var folders = new[] { root }.Concat(Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)).Order(NumericOrder.Instance);
         foreach (var folder in folders)
         {
-            var metricsPath = Path.Combine(folder, "metrics.json");
-            if (!File.Exists(metricsPath)) continue;
             try
             {
-                RunMetrics.Read(metricsPath); // checks every field the table reads
-                results.Add(new PointResult(Path.GetRelativePath(root, folder), Configuration(folder), JsonFile.ReadObject(metricsPath)));
+                if (RunMetrics.TryRead(new RunFolder(folder).Metrics) is not { } metrics) continue;
+                results.Add(new PointResult(Path.GetRelativePath(root, folder), Configuration(folder), metrics));
             }
             catch (DataFormatException e)
             {
@@ -56,7 +53,7 @@ public static class PointRecord
     /// <summary>The experiment name and the swept values other than the seed.</summary>
     private static IReadOnlyList<KeyValuePair<string, string>> Configuration(string folder)
     {
-        var path = Path.Combine(folder, FileName);
+        var path = new RunFolder(folder).Point;
         var configuration = new List<KeyValuePair<string, string>>();
         if (!File.Exists(path))
         {

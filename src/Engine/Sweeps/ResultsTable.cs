@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using Distillery.Abstractions;
+using Distillery.Engine.Runs;
 
 namespace Distillery.Engine.Sweeps;
 
 /// <summary>A finished point: its configuration values and its metrics.json.</summary>
-public sealed record PointResult(string Name, IReadOnlyList<KeyValuePair<string, string>> Configuration, JsonObject Metrics);
+/// <param name="Name">The run folder relative to the folder collected (e.g. imagesPerClass-10_seed-0).</param>
+/// <param name="Configuration">The experiment name and the swept values other than the seed, in point.json's order.</param>
+/// <param name="Metrics">The run's final figures.</param>
+public sealed record PointResult(string Name, IReadOnlyList<KeyValuePair<string, string>> Configuration, RunMetrics Metrics);
 
 /// <summary>
 /// The results table of a sweep: one row per configuration (every swept value but the seed), each figure as
@@ -16,14 +19,14 @@ public sealed class ResultsTable
 {
     private readonly List<string> _keys;
     private readonly List<string> _figures;
-    private readonly List<(IReadOnlyList<string> Configuration, List<JsonObject> Runs)> _rows;
+    private readonly List<(IReadOnlyList<string> Configuration, List<RunMetrics> Runs)> _rows;
 
     /// <param name="figures">The figures to show, in this order (e.g. krr.testAccuracy); null or empty: every figure the runs report.</param>
     public ResultsTable(IEnumerable<PointResult> results, IReadOnlyList<string>? figures = null)
     {
         var list = results.ToList();
         _keys = list.SelectMany(r => r.Configuration.Select(c => c.Key)).Distinct().ToList();
-        var available = list.SelectMany(r => Figures(r.Metrics).Select(f => f.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var available = list.SelectMany(r => r.Metrics.Figures().Select(f => f.Key)).Distinct().Order(StringComparer.Ordinal).ToList();
         if (figures is { Count: > 0 } && figures.FirstOrDefault(f => !available.Contains(f)) is { } unknown)
             throw new DistilleryException($"--figures: no run reports '{unknown}'; the runs report: {string.Join(", ", available)}");
         _figures = figures is { Count: > 0 } ? figures.ToList() : available;
@@ -97,17 +100,8 @@ public sealed class ResultsTable
         ResultsChart.Write(Path.Combine(folder, "results.png"), this);
     }
 
-    /// <summary>evaluations.&lt;evaluator&gt;.&lt;figure&gt; → value, e.g. krr.testAccuracy.</summary>
-    public static IEnumerable<KeyValuePair<string, double>> Figures(JsonObject metrics) =>
-        metrics["evaluations"] is JsonObject evaluations
-            ? evaluations.SelectMany(e => e.Value is JsonObject figures
-                ? figures.Where(f => f.Value is JsonValue v && v.TryGetValue<double>(out _))
-                    .Select(f => KeyValuePair.Create($"{e.Key}.{f.Key}", f.Value!.GetValue<double>()))
-                : [])
-            : [];
-
-    private static List<double> Values(IEnumerable<JsonObject> runs, string figure) =>
-        runs.SelectMany(r => Figures(r).Where(f => f.Key == figure).Select(f => f.Value)).ToList();
+    private static List<double> Values(IEnumerable<RunMetrics> runs, string figure) =>
+        runs.SelectMany(r => r.Figures().Where(f => f.Key == figure).Select(f => f.Value)).ToList();
 
     private static string ValueOf(PointResult result, string key) =>
         result.Configuration.FirstOrDefault(c => c.Key == key).Value ?? "";
@@ -133,8 +127,8 @@ public sealed class ResultsTable
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
-    private static double WallSeconds(JsonObject metrics) => metrics["wallSeconds"]?.GetValue<double>() ?? double.NaN;
-    private static long PeakBytes(JsonObject metrics) => metrics["peakMemoryBytes"]?.GetValue<long>() ?? 0;
+    private static double WallSeconds(RunMetrics metrics) => metrics.WallSeconds;
+    private static long PeakBytes(RunMetrics metrics) => metrics.PeakMemoryBytes;
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
     private static string Quote(string text) => text.Contains(',') || text.Contains('"') ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
 }
