@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Distillery.Engine.Runs;
 
@@ -21,6 +22,12 @@ public static class PeakMemory
     public static bool Reset()
     {
         if (!OperatingSystem.IsLinux()) return false;
+        // An earlier run's tensors that nothing references any more are freed by finalizers: free them now, so that
+        // the memory the new peak starts from is what is still in use, not what awaits the next collection.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        ReturnFreedHeap();
         try
         {
             File.WriteAllText(ClearRefs, "5");
@@ -31,6 +38,20 @@ public static class PeakMemory
             return false;
         }
     }
+
+    /// <summary>
+    /// Hands the C heap's free pages back to the operating system (glibc's <c>malloc_trim</c>): libtorch's freed tensors
+    /// otherwise stay resident in the heap and would count towards the next run's peak. A C library without it (musl)
+    /// keeps them; nothing else changes.
+    /// </summary>
+    private static void ReturnFreedHeap()
+    {
+        try { malloc_trim(0); }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     /// <summary>The peak resident memory in bytes since the last successful <see cref="Reset"/> (else since the process started).</summary>
     public static long ResidentBytes()
