@@ -1,5 +1,5 @@
-using ScottPlot;
 using Distillery.Engine.Outputs;
+using ScottPlot;
 
 namespace Distillery.Engine.Sweeps;
 

@@ -6,8 +6,8 @@ using Distillery.Engine.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Serilog.Events;
 using Serilog;
+using Serilog.Events;
 using Spectre.Console;
 
 namespace Distillery.Host.Cli;

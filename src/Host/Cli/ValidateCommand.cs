@@ -1,5 +1,5 @@
-using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions;
+using Distillery.Abstractions.Plugins;
 using Distillery.Engine.Manifests;
 using Distillery.Engine.Runs;
 
