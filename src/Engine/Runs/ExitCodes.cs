@@ -1,8 +1,12 @@
 namespace Distillery.Engine.Runs;
 
-/// <summary>The process exit codes, documented in the README.</summary>
+/// <summary>
+/// The exit codes of the distillery process, documented in the README: what a command ends with, and what the queue
+/// service reads from the `distillery run` processes it starts (so both sides take them from here).
+/// </summary>
 public static class ExitCodes
 {
+    /// <summary>The command did what it was asked.</summary>
     public const int Success = 0;
     /// <summary>Bad command line, manifest, option, dataset file, plugin name or unavailable device. Nothing ran.</summary>
     public const int InvalidInput = 2;

@@ -61,8 +61,10 @@ public abstract record ProgressRecord(string Phase, double? ElapsedSeconds)
 }
 
 /// <summary>A phase starts (or resumes after a checkpoint): <c>{"phase","event":"start","totalSteps","firstStep","elapsedSeconds"}</c>.</summary>
+/// <param name="Phase">The phase that starts.</param>
 /// <param name="TotalSteps">The phase's steps in all; null when a line lacks it.</param>
 /// <param name="FirstStep">The step it starts from: 0, or the checkpoint's step when resumed; null when a line lacks it.</param>
+/// <param name="ElapsedSeconds">Seconds since this process's run started; null when a line lacks it.</param>
 public sealed record PhaseStartRecord(string Phase, long? TotalSteps, long? FirstStep, double? ElapsedSeconds)
     : ProgressRecord(Phase, ElapsedSeconds)
 {
@@ -84,7 +86,9 @@ public sealed record PhaseStartRecord(string Phase, long? TotalSteps, long? Firs
 /// A step was reported: <c>{"phase","step","elapsedSeconds","loss"?,"metrics"?}</c>. The step-0 line of a phase (the
 /// evaluation of its starting point) has metrics and no loss.
 /// </summary>
+/// <param name="Phase">The phase the step belongs to.</param>
 /// <param name="Step">The step; null when a line lacks it or it is not an integer.</param>
+/// <param name="ElapsedSeconds">Seconds since this process's run started; null when a line lacks it.</param>
 /// <param name="Loss">The step's loss; null when none was reported (and, read back, when it was not finite).</param>
 /// <param name="Metrics">Figures measured at this step ("evaluator.figure" → value); empty when none were.</param>
 public sealed record StepRecord(string Phase, long? Step, double? ElapsedSeconds, double? Loss, IReadOnlyDictionary<string, double> Metrics)

@@ -109,7 +109,7 @@ public sealed class InProcessSweepTests(InProcessSweepFixture sweep) : IClassFix
         {
             try { return http.GetAsync($"http://127.0.0.1:{port}/api/runs").Result.IsSuccessStatusCode; }
             catch (AggregateException) { return false; }
-        }, "the status page", service, TimeSpan.FromMinutes(2));
+        }, "the status page", service);
 
         var loaded = LoadedAssemblyFiles.Read(service.Process.Id);
         service.Signal("TERM");
