@@ -9,7 +9,9 @@ namespace Distillery.Engine.Plugins;
 /// <summary>
 /// Every plugin found in the plugin folders, by kind and name. Each plugin assembly is loaded into its own
 /// <see cref="PluginLoadContext"/> and composed by MEF on its own, so a broken assembly (not .NET, missing
-/// dependency, failing composition) or a duplicate name is reported and the others still load.
+/// dependency, failing composition), one built against contract versions the host cannot serve
+/// (<see cref="ContractVersions"/>, checked on its metadata before any of its code loads) or a duplicate name is
+/// reported as a <see cref="PluginProblem"/> and the others still load.
 /// </summary>
 public sealed class PluginCatalog
 {
@@ -25,15 +27,32 @@ public sealed class PluginCatalog
     private readonly List<PluginDescriptor> _plugins = [];
     private readonly List<PluginProblem> _problems = [];
     private readonly HashSet<string> _loadedAssemblies = new(StringComparer.Ordinal);
+    private readonly ContractVersions _served;
 
+    private PluginCatalog(ContractVersions served) => _served = served;
+
+    /// <summary>Every plugin that loaded, in the order found.</summary>
     public IReadOnlyList<PluginDescriptor> Plugins => _plugins;
+
+    /// <summary>Every plugin file, folder or export that was skipped, with its reason, in the order met.</summary>
     public IReadOnlyList<PluginProblem> Problems => _problems;
+
+    /// <summary>The folders searched, as full paths without a trailing separator, each once, in order.</summary>
     public IReadOnlyList<string> Folders { get; private set; } = [];
 
-    /// <summary>Loads every plugin under <paramref name="folders"/>, in order; earlier folders win name clashes.</summary>
-    public static PluginCatalog Load(IEnumerable<string> folders)
+    /// <summary>
+    /// Loads every plugin under <paramref name="folders"/>, in order; earlier folders win name clashes. Plugins are
+    /// checked against the contract versions this process has loaded (<see cref="ContractVersions.Host"/>).
+    /// </summary>
+    public static PluginCatalog Load(IEnumerable<string> folders) => Load(folders, ContractVersions.Host);
+
+    /// <summary>
+    /// Loads every plugin under <paramref name="folders"/> that was built against contract versions
+    /// <paramref name="served"/> can serve; the others are reported in <see cref="Problems"/>, never loaded.
+    /// </summary>
+    public static PluginCatalog Load(IEnumerable<string> folders, ContractVersions served)
     {
-        var catalog = new PluginCatalog();
+        var catalog = new PluginCatalog(served);
         var searched = new List<string>();
         foreach (var folder in folders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f))).Distinct())
         {
@@ -50,9 +69,11 @@ public sealed class PluginCatalog
         return catalog;
     }
 
+    /// <summary>The plugins of one kind (a <see cref="PluginKinds"/> value), by name.</summary>
     public IEnumerable<PluginDescriptor> OfKind(string kind) =>
         _plugins.Where(p => p.Kind == kind).OrderBy(p => p.Name, StringComparer.Ordinal);
 
+    /// <summary>The plugin of that kind and manifest name, or <c>null</c>.</summary>
     public PluginDescriptor? Find(string kind, string name) =>
         _plugins.FirstOrDefault(p => p.Kind == kind && p.Name == name);
 
@@ -61,9 +82,17 @@ public sealed class PluginCatalog
         Assembly assembly;
         try
         {
-            var identity = AssemblyName.GetAssemblyName(path);
+            var metadata = PluginAssemblyMetadata.Read(path);
+            var identity = metadata.Identity;
             // A plugin built with `-o` carries a copy of the contracts; the host's own copy is the one used.
             if (PluginLoadContext.IsShared(identity)) return;
+            // Before loading: a plugin built against contracts the host lacks would fail only mid-run
+            // (MissingMethodException), and a refused one must not claim its assembly name from a good copy elsewhere.
+            if (_served.Refusal(metadata) is { } refusal)
+            {
+                _problems.Add(new PluginProblem(path, refusal));
+                return;
+            }
             if (!_loadedAssemblies.Add(identity.Name ?? path))
             {
                 _problems.Add(new PluginProblem(path, $"assembly '{identity.Name}' is already loaded from another plugin folder; this copy is ignored"));
@@ -83,7 +112,7 @@ public sealed class PluginCatalog
             _problems.Add(new PluginProblem(path, $"could not load its types: {missing}"));
             return;
         }
-        catch (Exception e) when (e is FileLoadException or FileNotFoundException or IOException)
+        catch (Exception e) when (e is FileLoadException or FileNotFoundException or IOException or UnauthorizedAccessException)
         {
             _problems.Add(new PluginProblem(path, $"could not be loaded: {e.Message}"));
             return;

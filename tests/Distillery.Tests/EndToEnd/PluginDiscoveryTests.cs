@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Distillery.Engine.Plugins;
+using Distillery.Tests.Host;
 using FluentAssertions;
 using Xunit;
 
@@ -53,6 +55,25 @@ public sealed class PluginDiscoveryTests
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain("\"poolSize\": 5");
+    }
+
+    [Fact]
+    public void Plugins_listing_names_a_plugin_built_against_newer_contracts_in_one_line_and_lists_the_others()
+    {
+        using var scratch = new ScratchFolder();
+        var pluginRoot = scratch.Combine("plugins");
+        var served = ContractVersions.Host.Abstractions;
+        var newer = new Version(served.Major, served.Minor + 1, 0, 0);
+        var refused = ContractBoundPlugin.Write(pluginRoot, "Acme.NewerContracts", "linear-newer", abstractions: newer);
+        ContractBoundPlugin.Write(Path.Combine(pluginRoot, "Linear"), "Acme.Linear", "linear");
+
+        var listed = DistilleryProcess.Run(scratch.Path, "plugins", "--kind", "kernel", "--plugins", pluginRoot);
+
+        listed.ExitCode.Should().Be(0, listed.ToString());
+        listed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(
+            $"warning: plugin skipped: {refused}: Acme.NewerContracts is built against Distillery.Abstractions {newer.ToString(2)}, " +
+            $"this host serves {served.ToString(2)}; rebuild the plugin against {served.ToString(2)} (or use a host that serves {newer.ToString(2)})");
+        listed.Output.Should().Contain("kernel linear —").And.Contain("kernel fc —").And.NotContain("linear-newer");
     }
 
     private static void BuildSamplePlugin(string outputFolder) => TestPlugins.Build("SamplePlugin", outputFolder);
