@@ -11,6 +11,9 @@ internal static class DistilleryProcess
     public static string RepositoryRoot => Path.GetFullPath(Metadata("RepositoryRoot"));
     public static string Executable => Path.Combine(HostDirectory, "distillery.dll");
 
+    /// <summary>The build configuration of the tests (and so of the host and Distillery.Abstractions they use): Debug or Release.</summary>
+    public static string Configuration => Metadata("Configuration");
+
     public sealed record Result(int ExitCode, string Output, string Error)
     {
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using FluentAssertions;
-
 namespace Distillery.Tests.EndToEnd;
 
 /// <summary>Builds a third-party plugin project of tests/ into a folder, as its author would with `dotnet build -o`.</summary>
@@ -11,15 +8,6 @@ internal static class TestPlugins
     public static void Build(string project, string outputFolder)
     {
         var csproj = Directory.GetFiles(Path.Combine(DistilleryProcess.RepositoryRoot, "tests", project), "*.csproj").Single();
-        var build = new ProcessStartInfo("dotnet", ["build", csproj, "-o", outputFolder, "-nologo", "-v", "q"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(build)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(TimeSpan.FromMinutes(3)).Should().BeTrue($"dotnet build of {project} should finish");
-        process.ExitCode.Should().Be(0, output.Result + error.Result);
+        DotnetCli.Run(DistilleryProcess.RepositoryRoot, "build", csproj, "-o", outputFolder, "-nologo", "-v", "q");
     }
 }
