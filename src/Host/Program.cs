@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Distillery.Engine.Runs;
 using Distillery.Host.Cli;
-using Distillery.Host.Runs;
 
 // distillery: run, validate and list dataset-distillation experiments built from plugins.
 var manifestArgument = new Argument<string>("manifest") { Description = "Experiment manifest (.json, .yaml or .yml)." };

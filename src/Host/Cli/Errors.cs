@@ -1,4 +1,5 @@
 using Distillery.Abstractions;
+using Distillery.Engine.Runs;
 
 namespace Distillery.Host.Cli;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Sweeps;
 
 namespace Distillery.Host.Cli;
 

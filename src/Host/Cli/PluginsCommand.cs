@@ -1,6 +1,7 @@
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Manifests;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Plugins;
+using Distillery.Engine.Runs;
 using Spectre.Console;
 
 namespace Distillery.Host.Cli;

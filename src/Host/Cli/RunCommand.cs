@@ -1,7 +1,8 @@
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

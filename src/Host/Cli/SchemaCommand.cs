@@ -1,6 +1,7 @@
-using Distillery.Host.Manifests;
-using Distillery.Host.Outputs;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Plugins;
+using Distillery.Engine.Runs;
 
 namespace Distillery.Host.Cli;
 

@@ -1,14 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
-using Distillery.Host.Service;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Serilog;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Service;
 
 namespace Distillery.Host.Cli;
 
@@ -62,54 +57,7 @@ public static class ServeCommand
         logger.Information("Each run gets {Threads} thread(s); manifests' own plugin folders are {Allowed}", runs.Threads,
             runs.AllowManifestPlugins ? "loaded (--allow-manifest-plugins)" : "refused");
 
-        void Configure(IServiceCollection services)
-        {
-            services.AddSerilog(logger, dispose: false);
-            services.AddSystemd();
-            services.Configure<HostOptions>(o => o.ShutdownTimeout = arguments.ShutdownTimeout);
-            services.AddSingleton(options);
-            services.AddSingleton<QueueService>();
-            services.AddHostedService(provider => provider.GetRequiredService<QueueService>());
-        }
-
-        // An error that stops the service ends the host normally; the exit code must still say so. A host already
-        // started (the status page's, to report a port it cannot bind) is only waited for: starting it again would
-        // start a second queue service in this process.
-        async Task<int> RunAsync(IHost host, bool started = false)
-        {
-            var service = host.Services.GetRequiredService<QueueService>();
-            try { await (started ? host.WaitForShutdownAsync() : host.RunAsync()); }
-            catch (Exception) when (service.Fault is not null) { }
-            if (service.Fault is not { } fault) return ExitCodes.Success;
-            Console.Error.WriteLine($"error: the queue service stopped: {fault.Message} (details in {queue.ServiceLog(ProcessIdentity.Current)})");
-            return ExitCodes.RunFailed;
-        }
-
-        if (arguments.StatusPort is not { } port)
-        {
-            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-            Configure(builder.Services);
-            return await RunAsync(builder.Build());
-        }
-
-        var web = WebApplication.CreateSlimBuilder();
-        web.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        Configure(web.Services);
-        var app = web.Build();
-        StatusEndpoints.Map(app, new QueueStatus(queue.Root));
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (IOException e)
-        {
-            // Taken between the check above and the bind.
-            logger.Error(e, "Cannot listen on the status port");
-            Console.Error.WriteLine($"error: --status-port {port}: cannot listen on 127.0.0.1:{port} ({e.Message}); choose another port");
-            return ExitCodes.ServiceUnusable;
-        }
-        logger.Information("Status page on http://127.0.0.1:{Port}/", port);
-        return await RunAsync(app, started: true);
+        return await QueueHost.RunAsync(options, arguments.StatusPort, arguments.ShutdownTimeout, logger);
     }
 
     /// <summary>Fails with a clear message when another process listens on the status port.</summary>

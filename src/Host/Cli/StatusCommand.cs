@@ -1,6 +1,7 @@
 using System.Globalization;
-using Distillery.Host.Security;
-using Distillery.Host.Service;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Security;
+using Distillery.Service;
 using Spectre.Console;
 
 namespace Distillery.Host.Cli;

@@ -1,6 +1,7 @@
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Runs;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Runs;
 
 namespace Distillery.Host.Cli;
 
@@ -21,7 +22,7 @@ public static class ValidateCommand
             CheckDatasets(input.Points);
             if (input.IsSweep)
                 foreach (var point in input.Points) Console.Error.WriteLine($"sweep point {point.Point.Name}: valid");
-            Console.WriteLine(input.Points[0].Plan.ToResolvedJson().ToJsonString(Manifests.OptionsSchema.Json));
+            Console.WriteLine(input.Points[0].Plan.ToResolvedJson().ToJsonString(OptionsSchema.Json));
             Console.Error.WriteLine($"{manifest}: valid{(input.IsSweep ? $" ({input.Points.Count} sweep points; the first one is shown)" : "")}");
             return ExitCodes.Success;
         }

@@ -218,13 +218,13 @@ public sealed class ImageFolderTests
     [Fact]
     public void The_channels_that_plugins_lists_are_the_channels_the_binder_accepts()
     {
-        var described = Distillery.Host.Manifests.OptionsSchema.Describe(typeof(ImageFolderOptions)).Single(o => o.Name == "channels");
+        var described = Distillery.Engine.Manifests.OptionsSchema.Describe(typeof(ImageFolderOptions)).Single(o => o.Name == "channels");
         described.Constraint.Should().Be("must be one of 1, 3");
 
         foreach (var channels in new[] { 0, 1, 2, 3, 4 })
         {
             var problems = new List<string>();
-            Distillery.Host.Manifests.OptionsBinder.Bind(typeof(ImageFolderOptions),
+            Distillery.Engine.Manifests.OptionsBinder.Bind(typeof(ImageFolderOptions),
                 new System.Text.Json.Nodes.JsonObject { ["channels"] = channels }, "dataset.options", problems);
             if (channels is 1 or 3) problems.Should().BeEmpty();
             else problems.Should().Equal($"dataset.options.channels: must be one of 1, 3, got {channels}");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Distillery.Abstractions;
-using Distillery.Host.Cli;
+using Distillery.Engine.Plugins;
 using FluentAssertions;
 using Xunit;
 

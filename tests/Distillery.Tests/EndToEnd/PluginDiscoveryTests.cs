@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 using Distillery.Tests.Host;
 using FluentAssertions;
 using Xunit;

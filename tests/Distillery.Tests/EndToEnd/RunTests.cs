@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 using FluentAssertions;
 using Xunit;
 

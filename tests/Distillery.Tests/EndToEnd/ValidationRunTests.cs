@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Manifests;
 using Distillery.Datasets;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
 using FluentAssertions;
 using Xunit;
 using static Distillery.Tests.Methods.MethodTestSupport;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Manifests;
-using Distillery.Host.Security;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Security;
+using Distillery.Engine.Sweeps;
 using Distillery.Tests.EndToEnd;
 using FluentAssertions;
 using Xunit;

@@ -1,4 +1,4 @@
-using Distillery.Host.Runs;
+using Distillery.Engine.Runs;
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

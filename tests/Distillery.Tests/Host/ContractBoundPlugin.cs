@@ -1,6 +1,6 @@
 using System.Composition;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.Extensions.Logging;

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Outputs;
-using Distillery.Host.Runs;
-using Distillery.Host.Service;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Sweeps;
+using Distillery.Service;
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -76,7 +76,7 @@ public sealed class DamagedRunFilesTests : IDisposable
         }
         Directory.CreateDirectory(_temp.File("bad-point"));
         File.WriteAllText(Path.Combine(_temp.File("bad-point"), "metrics.json"), GoodMetrics(0.7));
-        File.WriteAllText(Path.Combine(_temp.File("bad-point"), PointRecord.FileName), "{\"values\": 3}");
+        File.WriteAllText(new RunFolder(_temp.File("bad-point")).Point, "{\"values\": 3}");
 
         var (finished, skipped) = PointRecord.Collect(_temp.Path);
 

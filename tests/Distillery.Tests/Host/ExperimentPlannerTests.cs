@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Manifests;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Plugins;
 using FluentAssertions;
 using Xunit;
 

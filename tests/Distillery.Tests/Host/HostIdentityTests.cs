@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Manifests;
-using Distillery.Host.Plugins;
-using Distillery.Host.Runs;
+using Distillery.Engine.Manifests;
+using Distillery.Engine.Plugins;
+using Distillery.Engine.Runs;
 using FluentAssertions;
 using Xunit;
 

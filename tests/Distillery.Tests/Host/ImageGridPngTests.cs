@@ -1,4 +1,4 @@
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 using FluentAssertions;
 using StbImageSharp;
 using Xunit;

@@ -1,5 +1,5 @@
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Runs;
+using Distillery.Engine.Runs;
 using FluentAssertions;
 using Xunit;
 

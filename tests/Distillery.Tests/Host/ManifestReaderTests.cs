@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Manifests;
+using Distillery.Engine.Manifests;
 using FluentAssertions;
 using Xunit;
 

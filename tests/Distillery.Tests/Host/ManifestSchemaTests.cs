@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Distillery.Host.Manifests;
+using Distillery.Engine.Manifests;
 using Distillery.Tests.EndToEnd;
 using FluentAssertions;
 using Json.Schema;

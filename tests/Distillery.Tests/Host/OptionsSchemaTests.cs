@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Manifests;
+using Distillery.Engine.Manifests;
 using FluentAssertions;
 using Xunit;
 

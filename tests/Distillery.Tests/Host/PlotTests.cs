@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
-using Distillery.Host.Outputs;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Outputs;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using StbImageSharp;
 using Xunit;
@@ -25,7 +26,7 @@ public sealed class PlotTests
             """{"phase":"kip","step":4,"elaps""", // a torn last line
         ];
 
-        var written = ProgressPlot.Write(folder.File("progress.png"), lines,
+        var written = ProgressPlot.Write(folder.File("progress.png"), Journal(folder, lines).Records,
             ("kip", 3, new Dictionary<string, double> { ["krr.testAccuracy"] = 0.83, ["krr.testLoss"] = 0.017, ["krr.testCount"] = 1000 }));
 
         written.Should().BeTrue();
@@ -33,12 +34,20 @@ public sealed class PlotTests
         (image.Width, image.Height).Should().Be((PlotPanels.Width, 3 * PlotPanels.PanelHeight), "loss, accuracy and krr.testLoss; testCount never changes");
     }
 
+    /// <summary>The lines written as progress.jsonl and read back as a run's progress.png reads them.</summary>
+    private static ProgressJournal Journal(HostTempFolder folder, string[] lines)
+    {
+        File.WriteAllText(folder.File("progress.jsonl"), string.Join("\n", lines));
+        return ProgressRecord.ReadFile(folder.File("progress.jsonl"));
+    }
+
     [Fact]
     public void Progress_without_losses_or_figures_draws_nothing()
     {
         using var folder = new HostTempFolder();
 
-        ProgressPlot.Write(folder.File("progress.png"), ["""{"phase":"label-solve","step":1,"elapsedSeconds":0.2}"""]).Should().BeFalse();
+        ProgressPlot.Write(folder.File("progress.png"), Journal(folder, ["""{"phase":"label-solve","step":1,"elapsedSeconds":0.2}"""]).Records)
+            .Should().BeFalse();
 
         File.Exists(folder.File("progress.png")).Should().BeFalse();
     }
@@ -49,7 +58,7 @@ public sealed class PlotTests
         using var folder = new HostTempFolder();
         PointResult Run(string images, int seed, double accuracy) => new($"imagesPerClass-{images}_seed-{seed}",
             [KeyValuePair.Create("experiment", "kip"), KeyValuePair.Create("algorithm.options.imagesPerClass", images)],
-            JsonNode.Parse($$$"""{"evaluations":{"krr":{"testAccuracy":{{{accuracy.ToString(System.Globalization.CultureInfo.InvariantCulture)}}},"testCount":1000}},"wallSeconds":1,"peakMemoryBytes":1}""")!.AsObject());
+            Distillery.Tests.Sweeps.ResultsTableTests.Metrics(new() { ["testAccuracy"] = accuracy, ["testCount"] = 1000 }, peakMemoryBytes: 1));
         var table = new ResultsTable([Run("1", 0, 0.70), Run("1", 1, 0.68), Run("10", 0, 0.85), Run("10", 1, 0.86)]);
 
         table.Summary("krr.testAccuracy").Select(r => (r.Mean, r.Runs)).Should().BeEquivalentTo(new[] { (0.69, 2), (0.855, 2) },

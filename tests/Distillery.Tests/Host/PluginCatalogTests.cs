@@ -1,5 +1,5 @@
 using Distillery.Abstractions.Plugins;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 using FluentAssertions;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 using FluentAssertions;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Distillery.Abstractions;
-using Distillery.Host.Runs;
+using Distillery.Engine.Runs;
 using Distillery.Tests.EndToEnd;
 using FluentAssertions;
 using Xunit;

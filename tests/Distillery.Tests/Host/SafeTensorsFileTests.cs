@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using Distillery.Host.Outputs;
+using Distillery.Engine.Outputs;
 using FluentAssertions;
 using TorchSharp;
 using Xunit;

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Distillery.Host.Plugins;
+using Distillery.Engine.Plugins;
 using Microsoft.Extensions.Logging;
 
 namespace Distillery.Tests.Host;

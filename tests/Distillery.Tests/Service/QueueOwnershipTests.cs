@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Distillery.Host.Service;
+using Distillery.Service;
 using Distillery.Tests.EndToEnd;
 using Distillery.Tests.Host;
 using FluentAssertions;

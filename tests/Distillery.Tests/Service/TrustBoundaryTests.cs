@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Distillery.Host.Service;
+using Distillery.Service;
 using Distillery.Tests.EndToEnd;
 using FluentAssertions;
 using Xunit;

@@ -1,4 +1,4 @@
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using Xunit;
 

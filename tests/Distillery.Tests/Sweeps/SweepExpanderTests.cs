@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Distillery.Abstractions;
-using Distillery.Host.Sweeps;
+using Distillery.Engine.Runs;
+using Distillery.Engine.Sweeps;
 using FluentAssertions;
 using Xunit;
 
@@ -88,7 +89,11 @@ public sealed class ResultsTableTests
     private static PointResult Result(string ipc, int seed, double accuracy, double wall) => new(
         $"ipc-{ipc}_seed-{seed}",
         [KeyValuePair.Create("experiment", "e"), KeyValuePair.Create("algorithm.options.imagesPerClass", ipc)],
-        JsonNode.Parse($$"""{ "evaluations": { "krr": { "testAccuracy": {{accuracy}} } }, "wallSeconds": {{wall}}, "peakMemoryBytes": 1048576 }""")!.AsObject());
+        Metrics(new() { ["testAccuracy"] = accuracy }, wall));
+
+    /// <summary>A run's metrics.json with one krr evaluation.</summary>
+    internal static RunMetrics Metrics(Dictionary<string, double> krr, double wallSeconds = 1, long peakMemoryBytes = 1048576) =>
+        new(new Dictionary<string, IReadOnlyDictionary<string, double>> { ["krr"] = krr }, wallSeconds, peakMemoryBytes, SupportSize: 10);
 
     [Fact]
     public void Rows_are_configurations_with_mean_and_sample_std_over_seeds()
@@ -110,7 +115,7 @@ public sealed class ResultsTableTests
     {
         PointResult Run(int seed, double accuracy, double loss) => new(
             $"seed-{seed}", [KeyValuePair.Create("experiment", "e")],
-            JsonNode.Parse($$"""{ "evaluations": { "krr": { "testAccuracy": {{accuracy}}, "testLoss": {{loss}}, "testCount": 100 } }, "wallSeconds": 1, "peakMemoryBytes": 1048576 }""")!.AsObject());
+            Metrics(new() { ["testAccuracy"] = accuracy, ["testLoss"] = loss, ["testCount"] = 100 }));
         var runs = new[] { Run(0, 0.5, 0.25), Run(1, 0.7, 0.75) };
 
         var markdown = new ResultsTable(runs, ["krr.testLoss", "krr.testAccuracy"]).ToMarkdown();

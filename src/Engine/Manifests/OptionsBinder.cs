@@ -1,0 +1,91 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distillery.Abstractions;
+using Distillery.Abstractions.Manifests;
+using Distillery.Abstractions.Plugins;
+
+namespace Distillery.Engine.Manifests;
+
+/// <summary>
+/// Binds a manifest's <c>options</c> object to a plugin's options class. Every problem is reported with its
+/// manifest path and what is allowed: unknown option (lists the known ones), wrong type, out of range.
+/// </summary>
+public static class OptionsBinder
+{
+    public static object Bind(Type optionsType, JsonObject? json, string path, List<string> problems)
+    {
+        var options = Activator.CreateInstance(optionsType)
+            ?? throw new InvalidOperationException($"{optionsType} has no public parameterless constructor");
+        var schema = OptionsSchema.Describe(optionsType);
+
+        foreach (var (key, value) in json ?? [])
+        {
+            var option = schema.FirstOrDefault(o => string.Equals(o.Name, key, StringComparison.OrdinalIgnoreCase));
+            if (option is null)
+            {
+                var allowed = schema.Count == 0 ? "this plugin takes no options" : "allowed: " + string.Join(", ", schema.Select(o => o.Name));
+                problems.Add($"{path}.{key}: unknown option; {allowed}");
+                continue;
+            }
+            if (TryConvert(value, option.Property.PropertyType, out var converted))
+                option.Property.SetValue(options, converted);
+            else
+                problems.Add($"{path}.{option.Name}: expected {Article(option.Type)}, got {Show(value)}");
+        }
+
+        foreach (var option in schema)
+        {
+            var value = option.Property.GetValue(options);
+            foreach (var attribute in option.Property.GetCustomAttributes<ValidationAttribute>())
+            {
+                if (attribute.IsValid(value)) continue;
+                var message = OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name);
+                problems.Add($"{path}.{option.Name}: {message}, got {OptionsSchema.FormatValue(value)}");
+            }
+        }
+
+        if (options is IValidatableOptions validatable)
+        {
+            try
+            {
+                foreach (var (name, message) in validatable.Validate())
+                    problems.Add($"{path}.{ManifestPaths.OptionName(name)}: {message}");
+            }
+            catch (OptionException e) // the same (option, message), thrown instead of returned
+            {
+                problems.Add($"{path}.{ManifestPaths.OptionName(e.Option)}: {e.Problem}");
+            }
+        }
+
+        return options;
+    }
+
+    private static bool TryConvert(JsonNode? value, Type type, out object? converted)
+    {
+        converted = null;
+        if (value is null) return OptionsSchema.AcceptsNull(type);
+        // A string where a number or boolean is expected is a mistake, not something to coerce.
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        var kind = value.GetValueKind();
+        if (target == typeof(string) && kind != JsonValueKind.String) return false;
+        if ((target == typeof(int) || target == typeof(long) || target == typeof(double)) && kind != JsonValueKind.Number) return false;
+        try
+        {
+            converted = value.Deserialize(type, OptionsSchema.Json);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    private static string Show(JsonNode? value) => value is null ? "null" : value.ToJsonString();
+
+    private static string Article(string typeName) =>
+        typeName.StartsWith("one of", StringComparison.Ordinal) || typeName.StartsWith("true", StringComparison.Ordinal)
+            ? typeName
+            : (typeName.StartsWith('i') || typeName.StartsWith('a') || typeName.StartsWith('o') ? "an " : "a ") + typeName;
+}
