@@ -1,8 +1,10 @@
 using System.Composition;
 using System.Composition.Hosting;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Distillery.Abstractions;
 using Distillery.Abstractions.Plugins;
+using Distillery.Engine.Manifests;
 
 namespace Distillery.Engine.Plugins;
 
@@ -150,6 +152,11 @@ public sealed class PluginCatalog
         var result = new List<PluginDescriptor>();
         foreach (var factory in container.GetExports<ExportFactory<TContract, PluginMetadata>>())
         {
+            // A name follows the rule of evaluation ids: an evaluator's name is its figures' prefix (<name>.testAccuracy),
+            // where a dot or a space would make the figure names ambiguous.
+            if (!Regex.IsMatch(factory.Metadata.Name, ExperimentPlanner.IdPatternText))
+                throw new InvalidOperationException(
+                    $"{kind} name '{factory.Metadata.Name}' cannot be a manifest name: use {ExperimentPlanner.IdRule} (its export attribute's name)");
             // Creating one instance tells the options type; plugins are cheap to construct by contract.
             if (string.IsNullOrWhiteSpace(factory.Metadata.Version))
                 throw new InvalidOperationException($"{kind} '{factory.Metadata.Name}' states an empty Version; leave it out (version {PluginVersions.Default}) or give one");

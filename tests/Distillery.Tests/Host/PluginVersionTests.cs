@@ -70,6 +70,23 @@ public sealed class PluginVersionTests : IDisposable
         ComputesTheLinearKernel(catalog, "linear");
     }
 
+    [Theory]
+    [InlineData("my.kernel")] // a dot would split an evaluator's figure names (<name>.testAccuracy) in two
+    [InlineData("bad name!")]
+    public void A_plugin_whose_name_cannot_name_manifest_entries_and_figures_is_refused_and_the_others_load(string name)
+    {
+        var dotted = ContractBoundPlugin.Write(_temp.Path, "Acme.Dotted", name);
+        ContractBoundPlugin.Write(Path.Combine(_temp.Path, "Good"), "Acme.Linear", "linear");
+
+        var catalog = PluginCatalog.Load([_temp.Path]);
+
+        catalog.Problems.Select(p => p.ToString()).Should().ContainSingle().Which.Should().Be(
+            $"{dotted}: MEF composition failed: kernel name '{name}' cannot be a manifest name: use a letter or digit, then " +
+            "letters, digits, '-' and '_', at most 64 characters (its export attribute's name)");
+        catalog.Find(PluginKinds.Kernel, name).Should().BeNull();
+        ComputesTheLinearKernel(catalog, "linear");
+    }
+
     [Fact]
     public void A_plugin_built_against_an_older_contracts_minor_loads_and_runs()
     {
