@@ -127,6 +127,10 @@ public sealed class PluginCatalog
                 foreach (var descriptor in Discover(container, kind, contract, path))
                     Register(descriptor);
         }
+        catch (ExportRefusedException e)
+        {
+            _problems.Add(new PluginProblem(path, e.Message));
+        }
         catch (Exception e)
         {
             _problems.Add(new PluginProblem(path, $"MEF composition failed: {e.Message}"));
@@ -155,11 +159,11 @@ public sealed class PluginCatalog
             // A name follows the rule of evaluation ids: an evaluator's name is its figures' prefix (<name>.testAccuracy),
             // where a dot or a space would make the figure names ambiguous.
             if (!Regex.IsMatch(factory.Metadata.Name, ExperimentPlanner.IdPatternText))
-                throw new InvalidOperationException(
+                throw new ExportRefusedException(
                     $"{kind} name '{factory.Metadata.Name}' cannot be a manifest name: use {ExperimentPlanner.IdRule} (its export attribute's name)");
             // Creating one instance tells the options type; plugins are cheap to construct by contract.
             if (string.IsNullOrWhiteSpace(factory.Metadata.Version))
-                throw new InvalidOperationException($"{kind} '{factory.Metadata.Name}' states an empty Version; leave it out (version {PluginVersions.Default}) or give one");
+                throw new ExportRefusedException($"{kind} '{factory.Metadata.Name}' states an empty Version; leave it out (version {PluginVersions.Default}) or give one");
             using var probe = factory.CreateExport();
             result.Add(new PluginDescriptor(kind, factory.Metadata.Name, factory.Metadata.Description, factory.Metadata.Version,
                 probe.Value.OptionsType, path, () => factory.CreateExport().Value));
@@ -185,4 +189,7 @@ public sealed class PluginCatalog
         var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
         return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'; known {kind}s: {(known.Length > 0 ? known : "none")}");
     }
+
+    /// <summary>An export whose metadata the host cannot serve (its name or version): reported as is, not as a composition failure.</summary>
+    private sealed class ExportRefusedException(string message) : Exception(message);
 }

@@ -81,7 +81,7 @@ public sealed class PluginVersionTests : IDisposable
         var catalog = PluginCatalog.Load([_temp.Path]);
 
         catalog.Problems.Select(p => p.ToString()).Should().ContainSingle().Which.Should().Be(
-            $"{dotted}: MEF composition failed: kernel name '{name}' cannot be a manifest name: use a letter or digit, then " +
+            $"{dotted}: kernel name '{name}' cannot be a manifest name: use a letter or digit, then " +
             "letters, digits, '-' and '_', at most 64 characters (its export attribute's name)");
         catalog.Find(PluginKinds.Kernel, name).Should().BeNull();
         ComputesTheLinearKernel(catalog, "linear");
