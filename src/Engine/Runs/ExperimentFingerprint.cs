@@ -33,15 +33,24 @@ public sealed class ExperimentFingerprint
     {
         var canonical = (JsonObject)resolved.DeepClone();
         canonical.Remove("output");
+        var choices = new[] { plan.Dataset, plan.Kernel, plan.Algorithm }.Concat(plan.Preprocess).Concat(plan.Evaluation)
+            .OfType<PluginChoice>().ToDictionary(c => c.ManifestPath);
         string? problem = null;
-        foreach (var (path, choice) in Sections(plan, canonical))
+
+        // A section this host did not write (no name: an edited or damaged file) is compared as it is.
+        JsonNode? Normalise(JsonNode? section, string path)
         {
-            // A section this host did not write (no name: an edited or damaged file) is compared as it is.
-            if (Locate(canonical, path) is not JsonObject section || section["name"]?.GetValueKind() != JsonValueKind.String) continue;
-            var (normal, sectionProblem) = Canonical(section, path, choice);
+            if (section is not JsonObject fields || fields["name"]?.GetValueKind() != JsonValueKind.String) return section?.DeepClone();
+            var (normal, sectionProblem) = Canonical(fields, path, choices.GetValueOrDefault(path));
             problem ??= sectionProblem;
-            Replace(canonical, path, normal);
+            return normal;
         }
+
+        foreach (var path in new[] { "dataset", "kernel", "algorithm" })
+            if (canonical.ContainsKey(path)) canonical[path] = Normalise(canonical[path], path);
+        foreach (var list in new[] { "preprocess", "evaluation" })
+            if (canonical[list] is JsonArray array)
+                for (var i = 0; i < array.Count; i++) array[i] = Normalise(array[i], $"{list}[{i}]");
         return new ExperimentFingerprint(canonical, problem);
     }
 
@@ -55,18 +64,6 @@ public sealed class ExperimentFingerprint
     {
         if (_problem is not null && !ignored.Any(s => _problem.StartsWith(s, StringComparison.Ordinal))) return _problem;
         return Difference(Without(_canonical, ignored), Without(manifest._canonical, ignored), "");
-    }
-
-    /// <summary>Every plugin section path of a resolved manifest (<c>dataset</c>, <c>preprocess[0]</c>, …) with the plan's plugin there, if any.</summary>
-    private static IEnumerable<(string Path, PluginChoice? Choice)> Sections(ExperimentPlan plan, JsonObject resolved)
-    {
-        var byPath = new[] { plan.Dataset, plan.Kernel, plan.Algorithm }.Concat(plan.Preprocess).Concat(plan.Evaluation)
-            .OfType<PluginChoice>().ToDictionary(c => c.ManifestPath);
-        IEnumerable<string> paths = ["dataset", "kernel", "algorithm"];
-        foreach (var list in new[] { "preprocess", "evaluation" })
-            if (resolved[list] is JsonArray array)
-                paths = paths.Concat(Enumerable.Range(0, array.Count).Select(i => $"{list}[{i}]"));
-        return paths.Select(p => (p, byPath.GetValueOrDefault(p)));
     }
 
     /// <summary>
@@ -98,19 +95,6 @@ public sealed class ExperimentFingerprint
         problem ??= problems.Count > 0 ? $"{problems[0]} (in the folder's manifest.resolved.json, which {choice.Plugin.Kind} '{name}' refuses today)" : null;
         normal["options"] = OptionsSchema.ToJson(bound);
         return (normal, problem);
-    }
-
-    private static JsonNode? Locate(JsonObject manifest, string path) =>
-        path.IndexOf('[') is var open and > 0
-            ? (manifest[path[..open]] as JsonArray)?[int.Parse(path[(open + 1)..^1], System.Globalization.CultureInfo.InvariantCulture)]
-            : manifest[path];
-
-    private static void Replace(JsonObject manifest, string path, JsonObject section)
-    {
-        if (path.IndexOf('[') is var open and > 0)
-            ((JsonArray)manifest[path[..open]]!)[int.Parse(path[(open + 1)..^1], System.Globalization.CultureInfo.InvariantCulture)] = section;
-        else
-            manifest[path] = section;
     }
 
     private static JsonObject Without(JsonObject manifest, string[] sections)
