@@ -169,7 +169,7 @@ public sealed class RunTests
         var result = DistilleryProcess.Run(Path.GetTempPath(), "plugins");
 
         result.ExitCode.Should().Be(0, result.ToString());
-        foreach (var expected in new[] { "algorithm kip", "algorithm label-solve", "algorithm natural", "kernel fc", "dataset fashion-mnist",
+        foreach (var expected in new[] { "algorithm kip", "algorithm label-solve", "algorithm natural", "algorithm dc", "algorithm dsa", "algorithm dm", "kernel fc", "dataset fashion-mnist",
                                           "dataset fashion-mnist-sample", "dataset mnist", "dataset kmnist", "preprocessor standardize", "evaluator krr",
                                           "learningRate", "targetBatchSize", "one of ntk, nngp" })
             result.Output.Should().Contain(expected);

@@ -26,7 +26,7 @@ public sealed class PluginCatalogTests(BundledPluginsFixture plugins) : IClassFi
         var catalog = plugins.Catalog;
 
         catalog.Problems.Should().BeEmpty();
-        Names(catalog, PluginKinds.Algorithm).Should().Be("herding,kcenter,kip,label-solve,natural");
+        Names(catalog, PluginKinds.Algorithm).Should().Be("dc,dm,dsa,herding,kcenter,kip,label-solve,natural");
         Names(catalog, PluginKinds.Kernel).Should().Be("convnet,convnet-rf,fc");
         Names(catalog, PluginKinds.Dataset).Should().Be("cifar10,cifar100,fashion-mnist,fashion-mnist-sample,image-folder,kmnist,mnist");
         Names(catalog, PluginKinds.Preprocessor).Should().Be("standardize,zca");

@@ -24,7 +24,7 @@ public sealed class NativeScalarTests(ITestOutputHelper output)
     private static readonly string[] Assemblies =
     [
         "Distillery.Abstractions", "Distillery.Kernels", "Distillery.Kip", "Distillery.LabelSolve",
-        "Distillery.Evaluation", "Distillery.Baselines", "Distillery.Datasets", "distillery",
+        "Distillery.Evaluation", "Distillery.Baselines", "Distillery.Datasets", "Distillery.Matching", "distillery",
     ];
 
     [Fact]
