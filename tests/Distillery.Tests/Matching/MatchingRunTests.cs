@@ -28,6 +28,8 @@ public sealed class MatchingRunTests
         {
             ["name"] = $"e2e-{algorithm}",
             ["seed"] = 4,
+            // float32 hits intermittent NaN gradients in libtorch's CPU kernels on this machine (the transfer evaluator too): see the report.
+            ["dtype"] = "float64",
             ["dataset"] = new JsonObject { ["name"] = "fashion-mnist-sample" },
             ["preprocess"] = new JsonArray(new JsonObject { ["name"] = "standardize" }),
             ["algorithm"] = new JsonObject { ["name"] = algorithm, ["options"] = options },
@@ -57,7 +59,8 @@ public sealed class MatchingRunTests
 
         result.ExitCode.Should().Be(0, result.ToString());
         RunFixtures.Metrics(runFolder)["evaluations"]!["transfer"]!["testAccuracy"]!.GetValue<double>().Should().BeInRange(0, 1);
-        var progress = File.ReadAllLines(Path.Combine(runFolder, "progress.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        var progress = File.ReadAllLines(Path.Combine(runFolder, "progress.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(p => p["phase"]?.GetValue<string>() == algorithm).ToList();
         progress.Where(p => p["loss"] is not null).Should().HaveCount(2, "one report per iteration");
         progress.Where(p => p["metrics"] is not null).Select(p => p["step"]!.GetValue<long>()).Should().Equal(0L, 1L);
         Directory.EnumerateFiles(Path.Combine(runFolder, "checkpoints"), "step-*.safetensors").Should().NotBeEmpty();
