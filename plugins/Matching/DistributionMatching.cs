@@ -27,8 +27,6 @@ internal static class DistributionMatching
     public static SupportSet Distill(DistillationContext run, DmOptions options, DifferentiableAugmentation? augmentation)
     {
         var sampler = new ClassBalancedSampler(run.Train);
-        if (sampler.SmallestClassSize < options.RealBatchSize)
-            throw new OptionException(nameof(options.RealBatchSize), $"{options.RealBatchSize} real images per class asked for, but the smallest class of the training set has {sampler.SmallestClassSize}");
         var (state, checkpoint) = SyntheticSet.Start(run, options, sampler, Prefix);
         using var owned = state;
         if (checkpoint is not null)

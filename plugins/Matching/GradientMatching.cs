@@ -48,14 +48,11 @@ internal sealed class GradientMatching : IDisposable
         _prefix = prefix;
         _augmentation = augmentation;
         _sampler = new ClassBalancedSampler(run.Train);
-        if (_sampler.SmallestClassSize < options.RealBatchSize)
-            throw new OptionException(nameof(options.RealBatchSize), $"{options.RealBatchSize} real images per class asked for, but the smallest class of the training set has {_sampler.SmallestClassSize}");
         (_outerLoop, _innerLoop) = options.ResolvedLoops();
         (_state, _resumedFrom) = SyntheticSet.Start(run, options, _sampler, prefix);
         if (_state.Updates % _outerLoop != 0) StartNetwork(_state.Updates / _outerLoop); // resumed inside an iteration
         else ReleaseCheckpoint();
-        using var classes = arange(run.Train.ClassCount, dtype: ScalarType.Int64, device: run.Device);
-        _realLabels = classes.repeat_interleave(options.RealBatchSize); // the real batches are grouped by class
+        _realLabels = SyntheticSet.GroupedLabels(run.Train.ClassCount, options.RealBatchSize, run.Device); // the real batches are grouped by class
     }
 
     /// <summary>Runs DC (no augmentation) or DSA to the end, or from the run folder's checkpoint; returns the support set.</summary>

@@ -84,11 +84,7 @@ internal sealed class MatchingNetwork : IDisposable
     {
         using var noGrad = no_grad();
         foreach (var (name, parameter) in Network.named_parameters())
-        {
-            if (!checkpoint.Tensors.TryGetValue(CheckpointPrefix + name, out var saved))
-                throw new DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{CheckpointPrefix}{name}' tensor; it was written by a different experiment");
-            parameter.copy_(saved);
-        }
+            parameter.copy_(SyntheticSet.Load(checkpoint, CheckpointPrefix + name));
     }
 
     /// <summary>Frees the network.</summary>

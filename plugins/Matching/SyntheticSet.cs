@@ -50,13 +50,15 @@ internal sealed class SyntheticSet : IDisposable
     /// noise from the same stream — then, when the run folder holds a checkpoint, its state. Returns the checkpoint too
     /// (null on a fresh start), for what else the algorithm saved in it.
     /// </summary>
-    /// <exception cref="OptionException">A class has fewer training images than <c>imagesPerClass</c>.</exception>
+    /// <exception cref="OptionException">A class has fewer training images than <c>imagesPerClass</c> or <c>realBatchSize</c>.</exception>
     /// <exception cref="DistilleryException">The checkpoint lacks a tensor: another experiment wrote it.</exception>
     public static (SyntheticSet State, Checkpoint? Checkpoint) Start(DistillationContext run, MatchingOptions options, ClassBalancedSampler sampler, string prefix)
     {
         var train = run.Train;
         if (sampler.SmallestClassSize < options.ImagesPerClass)
             throw new OptionException(nameof(options.ImagesPerClass), $"{options.ImagesPerClass} per class asked for, but the smallest class of the training set has {sampler.SmallestClassSize} images");
+        if (sampler.SmallestClassSize < options.RealBatchSize)
+            throw new OptionException(nameof(options.RealBatchSize), $"{options.RealBatchSize} real images per class asked for, but the smallest class of the training set has {sampler.SmallestClassSize}");
         using var generator = run.CreateGenerator($"{prefix}.support-init");
         SyntheticSet state;
         if (options.Initialization == MatchingInitialization.Real)
@@ -70,8 +72,7 @@ internal sealed class SyntheticSet : IDisposable
         {
             long[] shape = [(long)train.ClassCount * options.ImagesPerClass, train.Channels, train.Height, train.Width];
             using var noise = randn(shape, dtype: run.DType, generator: generator);
-            using var classes = arange(train.ClassCount, dtype: ScalarType.Int64).repeat_interleave(options.ImagesPerClass);
-            state = new SyntheticSet(noise.to(run.Device), classes.to(run.Device), train.ClassCount, options.ImageLearningRate);
+            state = new SyntheticSet(noise.to(run.Device), GroupedLabels(train.ClassCount, options.ImagesPerClass, run.Device), train.ClassCount, options.ImageLearningRate);
         }
 
         var checkpoint = run.Checkpoints.LoadLatest();
@@ -82,6 +83,10 @@ internal sealed class SyntheticSet : IDisposable
         }
         return (state, checkpoint);
     }
+
+    /// <summary>Class labels grouped by class, int64 [classCount·perClass]: perClass zeros, then ones, …; a new tensor on <paramref name="device"/>.</summary>
+    public static Tensor GroupedLabels(int classCount, int perClass, Device device) =>
+        tensor(Enumerable.Range(0, classCount).SelectMany(c => Enumerable.Repeat((long)c, perClass)).ToArray(), device: device);
 
     /// <summary>A detached copy as a support set: the images, their one-hot-minus-1/C targets and classes.</summary>
     public SupportSet Snapshot() =>
@@ -102,11 +107,15 @@ internal sealed class SyntheticSet : IDisposable
         run.Checkpoints.Save(Updates, tensors);
     }
 
+    /// <summary>The checkpoint's tensor <paramref name="name"/>.</summary>
+    /// <exception cref="DistilleryException">It has none: another experiment wrote it.</exception>
+    public static Tensor Load(Checkpoint checkpoint, string name) => checkpoint.Tensors.TryGetValue(name, out var t)
+        ? t
+        : throw new DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{name}' tensor; it was written by a different experiment");
+
     private void Restore(Checkpoint checkpoint)
     {
-        Tensor Load(string name) => checkpoint.Tensors.TryGetValue(name, out var t)
-            ? t
-            : throw new DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{name}' tensor; it was written by a different experiment");
+        Tensor Load(string name) => SyntheticSet.Load(checkpoint, name);
 
         using var noGrad = no_grad();
         Images.copy_(Load("images"));
