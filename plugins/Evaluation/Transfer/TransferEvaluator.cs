@@ -9,9 +9,9 @@ namespace Distillery.Evaluation.Transfer;
 /// <summary>
 /// Finite-network transfer: trains freshly initialised networks (fc or convnet) on the support set alone — its
 /// images in the run's preprocessed space and its targets — and reports their test accuracy, mean ± std over
-/// seeds. Network s draws its initial weights (<see cref="Abstractions.Architectures.ParameterInit"/>) and then its batch order and augmentations from
-/// <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the options, the support
-/// set and the device (the global generator is neither used nor disturbed).
+/// seeds. Network s draws its initial weights (<see cref="Abstractions.Architectures.ParameterInit"/>), then its batch
+/// order and augmentations from <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the
+/// options, the support set and the device (the global generator is neither used nor disturbed).
 /// </summary>
 [ExportEvaluator("transfer", Description = "Train fresh finite networks (fc or convnet) on the support set: test accuracy mean ± std over seeds.")]
 public sealed class TransferEvaluator : IEvaluator<TransferOptions>
