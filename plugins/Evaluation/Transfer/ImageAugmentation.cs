@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Augmentation;
 using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,10 +10,11 @@ namespace Distillery.Evaluation.Transfer;
 /// Random shifts and horizontal flips of each training batch, so that a network trained on a handful of images
 /// sees them in many positions instead of memorising them. Each image is translated by up to
 /// <c>maxShift</c> pixels in each direction (the uncovered border is zero: the mean after standardisation) and
-/// mirrored with probability ½. Draws come from the network's generator on the CPU, so they depend on the seed
-/// alone, whatever the device.
+/// mirrored with probability ½. Then, with <paramref name="differentiable"/>, DSA's augmentation (Zhao &amp; Bilen, ICML
+/// 2021) as in its evaluation protocol: one family per batch, its parameters drawn per image. Draws come from the network's
+/// generator on the CPU, so they depend on the seed alone, whatever the device.
 /// </summary>
-public sealed class ImageAugmentation(int maxShift, bool flip, Generator generator)
+public sealed class ImageAugmentation(int maxShift, bool flip, Generator generator, DifferentiableAugmentation? differentiable = null)
 {
     public Tensor Apply(Tensor batch)
     {
@@ -39,6 +41,11 @@ public sealed class ImageAugmentation(int maxShift, bool flip, Generator generat
             var columns = left.add(arange(zero, widthScalar, HeldScalars.OneInteger, device: batch.device), HeldScalars.OneInteger)
                 .view(n, 1, 1, width).expand(n, batch.shape[1], height, width);
             result = padded.gather(2, rows).gather(3, columns);
+        }
+        if (differentiable is not null)
+        {
+            using var transform = differentiable.Sample(generator, n);
+            result = transform.Apply(result);
         }
         return result;
     }

@@ -9,9 +9,9 @@ namespace Distillery.Evaluation.Transfer;
 /// <summary>
 /// Finite-network transfer: trains freshly initialised networks (fc or convnet) on the support set alone — its
 /// images in the run's preprocessed space and its targets — and reports their test accuracy, mean ± std over
-/// seeds. Network s draws its initial weights (<see cref="Abstractions.Architectures.ParameterInit"/>) and then its batch order from
-/// <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the options, the support
-/// set and the device (the global generator is neither used nor disturbed).
+/// seeds. Network s draws its initial weights (<see cref="Abstractions.Architectures.ParameterInit"/>), then its batch
+/// order and augmentations from <c>CreateGenerator("transfer", s)</c>, so the figures depend only on the run seed, the
+/// options, the support set and the device (the global generator is neither used nor disturbed).
 /// </summary>
 [ExportEvaluator("transfer", Description = "Train fresh finite networks (fc or convnet) on the support set: test accuracy mean ± std over seeds.")]
 public sealed class TransferEvaluator : IEvaluator<TransferOptions>
@@ -19,6 +19,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
     /// <summary>Trains <c>options.Seeds</c> networks on <c>evaluation.Support</c> and measures each on <c>evaluation.Test</c>.</summary>
     /// <returns>testAccuracy (mean, a fraction), testAccuracyStd (ddof 0), seeds, trainLoss (mean last-step loss), testAccuracySeed{i}.</returns>
     /// <exception cref="DistilleryException">Empty support, or support and test disagree on the class count.</exception>
+    /// <exception cref="OptionException">The <c>augmentation</c> strategy is not one (the host validates it before the run).</exception>
     /// <exception cref="NumericalFailureException">Training diverged or the trained network's test outputs are not finite.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(EvaluationContext evaluation, TransferOptions options)
     {
@@ -34,6 +35,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         var learningRateOption = evaluation.OptionPath(nameof(options.LearningRate)); // named in divergence errors
         var trainer = new NetworkTrainer(options, learningRateOption);
         var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
+        var differentiable = options.ResolvedAugmentation();
 
         evaluation.Progress.Start("transfer", (long)options.Seeds * options.Steps);
         var accuracies = new double[options.Seeds];
@@ -43,7 +45,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
             using var generator = evaluation.CreateGenerator("transfer", seed);
             using var network = Build(options, support.Images.shape, classes, generator, evaluation);
             var order = new MinibatchOrder(support.Count, options.ResolvedBatchSize(support.Count), generator, evaluation.Device);
-            var augmentation = new ImageAugmentation(options.AugmentShift, options.AugmentFlip, generator);
+            var augmentation = new ImageAugmentation(options.AugmentShift, options.AugmentFlip, generator, differentiable);
             var stepsBefore = (long)seed * options.Steps;
             losses[seed] = trainer.Train(network, images, objective, order, augmentation, (step, loss) =>
             {

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Distillery.Abstractions;
+using Distillery.Abstractions.Augmentation;
 using Distillery.Abstractions.Plugins;
 
 namespace Distillery.Evaluation.Transfer;
@@ -131,6 +133,16 @@ public sealed class TransferOptions : IValidatableOptions
     [Description("Augmentation: mirror each training image left-right with probability ½, drawn per step.")]
     public bool AugmentFlip { get; set; }
 
+    /// <summary>
+    /// DSA's evaluation protocol (Zhao &amp; Bilen, ICML 2021): every step draws one family of the strategy and, per image,
+    /// its parameters (<see cref="DifferentiableAugmentation.Sample"/> with the batch size) from the network's generator.
+    /// Combined with <see cref="AugmentShift"/> and <see cref="AugmentFlip"/>, those come first.
+    /// </summary>
+    [Description("Augmentation: DSA's differentiable augmentation of each training batch, a strategy of families joined by _ " +
+                 "(color, crop, cutout, flip, scale, rotate; DSA's is color_crop_cutout_flip_scale_rotate): each step draws one family, " +
+                 "then its parameters per image. null: none. Applied after augmentShift and augmentFlip when those are set too.")]
+    public string? Augmentation { get; set; }
+
     [Range(1, int.MaxValue), Description("Networks trained, each from its own seed; figures are mean and std over them.")]
     public int Seeds { get; set; } = 3;
 
@@ -143,11 +155,36 @@ public sealed class TransferOptions : IValidatableOptions
     public double ResolvedLearningRate() => LearningRate ?? (Optimizer == TransferOptimizer.Sgd ? 0.01 : 0.001);
     public int ResolvedBatchSize(int supportCount) => Math.Min(BatchSize ?? 256, supportCount);
 
+    /// <summary>The augmentation <see cref="Augmentation"/> names, with DSA's strengths; null when it is null.</summary>
+    /// <exception cref="OptionException">The strategy is not one (the message lists the allowed families).</exception>
+    public DifferentiableAugmentation? ResolvedAugmentation()
+    {
+        if (Augmentation is null) return null;
+        try
+        {
+            return DifferentiableAugmentation.Parse(Augmentation);
+        }
+        catch (FormatException e)
+        {
+            throw new OptionException(nameof(Augmentation), e.Message);
+        }
+    }
+
     /// <summary>Cross-field checks the host reports with the option's manifest path (see <see cref="IValidatableOptions"/>).</summary>
     public IEnumerable<(string Option, string Message)> Validate()
     {
+        var problems = new List<(string Option, string Message)>();
         // Scaling soft-label logits would change their temperature, not their scale: refuse rather than guess.
         if (Loss != TransferLoss.Mse && LabelScale != 1)
-            yield return (nameof(LabelScale), $"scales the regression targets of loss mse only; it must be 1 with loss crossEntropy");
+            problems.Add((nameof(LabelScale), $"scales the regression targets of loss mse only; it must be 1 with loss crossEntropy"));
+        try
+        {
+            ResolvedAugmentation();
+        }
+        catch (OptionException e)
+        {
+            problems.Add((e.Option, e.Problem));
+        }
+        return problems;
     }
 }

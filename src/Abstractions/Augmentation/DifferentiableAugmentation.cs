@@ -56,12 +56,20 @@ public sealed class DifferentiableAugmentation
     /// <summary>An augmentation drawing from <paramref name="kinds"/> (each once, in the order given) with <paramref name="settings"/>.</summary>
     /// <param name="kinds">The families; at least one, no repeats.</param>
     /// <param name="settings">The strengths; null for DSA's.</param>
-    /// <exception cref="ArgumentException">No family, or one listed twice.</exception>
+    /// <exception cref="ArgumentException">No family, or one listed twice; or a strength that is not finite, a negative
+    /// one, a ratio or probability above 1, or a scale ratio below 1.</exception>
     public DifferentiableAugmentation(IEnumerable<AugmentationKind> kinds, AugmentationSettings? settings = null)
     {
-        Kinds = kinds.ToArray();
+        ArgumentNullException.ThrowIfNull(kinds);
+        var list = kinds.ToArray();
+        if (list.Length == 0) throw new ArgumentException($"an augmentation needs at least one family; allowed: {AllowedFamilies}", nameof(kinds));
+        foreach (var kind in list)
+            if (!Enum.IsDefined(kind)) throw new ArgumentException($"{(int)kind} is not an augmentation family; allowed: {AllowedFamilies}", nameof(kinds));
+        if (list.GroupBy(k => k).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new ArgumentException($"the family {Name(repeated.Key)} is listed twice", nameof(kinds));
+        Kinds = Array.AsReadOnly(list);
         Settings = settings ?? new AugmentationSettings();
-        throw new NotImplementedException();
+        Check(Settings);
     }
 
     /// <summary>The families, in the strategy's order.</summary>
@@ -71,7 +79,7 @@ public sealed class DifferentiableAugmentation
     public AugmentationSettings Settings { get; }
 
     /// <summary>The strategy string: the families' names in lower case joined by <c>_</c>, e.g. <c>crop_scale_rotate</c>.</summary>
-    public string Strategy => throw new NotImplementedException();
+    public string Strategy => string.Join('_', Kinds.Select(Name));
 
     /// <summary>
     /// The augmentation of a DSA strategy string: family names (<c>color</c>, <c>crop</c>, <c>cutout</c>, <c>flip</c>,
@@ -80,7 +88,26 @@ public sealed class DifferentiableAugmentation
     /// <param name="strategy">E.g. <see cref="DsaStrategy"/>.</param>
     /// <param name="settings">The strengths; null for DSA's.</param>
     /// <exception cref="FormatException">An empty strategy, an unknown family (the message lists the allowed ones) or a repeated one.</exception>
-    public static DifferentiableAugmentation Parse(string strategy, AugmentationSettings? settings = null) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">A strength of <paramref name="settings"/> out of its range (see the constructor).</exception>
+    public static DifferentiableAugmentation Parse(string strategy, AugmentationSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        if (string.IsNullOrWhiteSpace(strategy))
+            throw new FormatException($"the augmentation strategy is empty; it names families joined by _ (e.g. {DsaStrategy}); allowed: {AllowedFamilies}");
+        var kinds = new List<AugmentationKind>();
+        foreach (var part in strategy.Split('_'))
+        {
+            if (!ByName.TryGetValue(part, out var kind))
+                throw new FormatException($"unknown augmentation family '{part}' in '{strategy}'; allowed: {AllowedFamilies}, joined by _");
+            if (kinds.Contains(kind))
+                throw new FormatException($"the augmentation family {Name(kind)} appears twice in '{strategy}'; allowed: {AllowedFamilies}, each once");
+            kinds.Add(kind);
+        }
+        return new DifferentiableAugmentation(kinds, settings);
+    }
+
+    /// <summary>The family names a strategy may use, in the enum's order: <c>color, crop, cutout, flip, scale, rotate</c>.</summary>
+    public static string AllowedFamilies => string.Join(", ", Enum.GetValues<AugmentationKind>().Select(Name));
 
     /// <summary>
     /// Draws one transform: picks a family uniformly, then its parameters, for <paramref name="count"/> images — one set
@@ -91,32 +118,41 @@ public sealed class DifferentiableAugmentation
     /// The same generator state always gives the same transform.</param>
     /// <param name="count">1 (shared), or the size of the batch it will be applied to.</param>
     /// <returns>The transform; it owns its parameter tensors (CPU) and the caller disposes it.</returns>
-    public AugmentationTransform Sample(Generator generator, long count = 1) => throw new NotImplementedException();
-}
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
+    public AugmentationTransform Sample(Generator generator, long count = 1)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        using var scope = NewDisposeScope();
+        // As DSA's single mode: the family first, then each of its quantities for every image, one quantity after another.
+        var kind = Kinds[(int)randint(0, Kinds.Count, [1], generator: generator).item<long>()];
+        var quantities = Enumerable.Range(0, AugmentationTransform.DrawsPerImage(kind))
+            .Select(_ => rand([count], ScalarType.Float64, generator: generator).data<double>().ToArray()).ToArray();
+        var draws = new double[count][];
+        for (var i = 0; i < count; i++) draws[i] = quantities.Select(q => q[i]).ToArray();
+        return new AugmentationTransform(kind, draws, Settings);
+    }
 
-/// <summary>
-/// One drawn transform of a <see cref="DifferentiableAugmentation"/>: a family and its parameters, applied by
-/// <see cref="Apply"/> to any number of batches. Owns its parameter tensors; dispose it.
-/// </summary>
-public sealed class AugmentationTransform : IDisposable
-{
-    private AugmentationTransform() { }
+    private static readonly Dictionary<string, AugmentationKind> ByName =
+        Enum.GetValues<AugmentationKind>().ToDictionary(Name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The family drawn.</summary>
-    public AugmentationKind Kind { get; }
+    /// <summary>A family's name in a strategy string.</summary>
+    private static string Name(AugmentationKind kind) => kind.ToString().ToLowerInvariant();
 
-    /// <summary>Images with their own parameters: 1 when one set is shared by a whole batch.</summary>
-    public long Count { get; }
-
-    /// <summary>
-    /// The transformed images: [n, C, H, W] in, the same shape, dtype and device out, a differentiable function of
-    /// <paramref name="images"/> (crop, cutout and flip move or zero pixels; scale and rotate resample bilinearly with zero
-    /// padding; colour is affine per image). The input is not changed; the caller owns the result.
-    /// </summary>
-    /// <param name="images">[n, C, H, W], float32 or float64, any device; n must equal <see cref="Count"/> unless it is 1.</param>
-    /// <exception cref="ArgumentException">Not a 4-dimensional batch, or n differs from a <see cref="Count"/> above 1.</exception>
-    public Tensor Apply(Tensor images) => throw new NotImplementedException();
-
-    /// <summary>Frees the parameter tensors.</summary>
-    public void Dispose() { }
+    private static void Check(AugmentationSettings settings)
+    {
+        static void Require(bool valid, string setting, double value, string rule)
+        {
+            if (!valid) throw new ArgumentException($"augmentation setting {setting} is {value}; it must be {rule}", nameof(settings));
+        }
+        static bool NonNegative(double value) => double.IsFinite(value) && value >= 0;
+        Require(NonNegative(settings.Brightness), nameof(settings.Brightness), settings.Brightness, "finite and non-negative");
+        Require(NonNegative(settings.Saturation), nameof(settings.Saturation), settings.Saturation, "finite and non-negative");
+        Require(NonNegative(settings.Contrast), nameof(settings.Contrast), settings.Contrast, "finite and non-negative");
+        Require(NonNegative(settings.CropRatio) && settings.CropRatio <= 1, nameof(settings.CropRatio), settings.CropRatio, "in [0, 1]");
+        Require(NonNegative(settings.CutoutRatio) && settings.CutoutRatio <= 1, nameof(settings.CutoutRatio), settings.CutoutRatio, "in [0, 1]");
+        Require(NonNegative(settings.FlipProbability) && settings.FlipProbability <= 1, nameof(settings.FlipProbability), settings.FlipProbability, "in [0, 1]");
+        Require(double.IsFinite(settings.ScaleRatio) && settings.ScaleRatio >= 1, nameof(settings.ScaleRatio), settings.ScaleRatio, "finite and at least 1");
+        Require(NonNegative(settings.RotateDegrees), nameof(settings.RotateDegrees), settings.RotateDegrees, "finite and non-negative");
+    }
 }

@@ -40,6 +40,7 @@ public sealed class GuideSketchTests
             global using System.ComponentModel;
             global using System.ComponentModel.DataAnnotations;
             global using Distillery.Abstractions;
+            global using Distillery.Abstractions.Augmentation;
             global using Distillery.Abstractions.Data;
             global using Distillery.Abstractions.Numerics;
             global using Distillery.Abstractions.Plugins;
@@ -136,6 +137,22 @@ public sealed class GuideSketchTests
         var resumed = algorithm.Distill(Distillation(splits.Train, kernel, splits.Test, evaluator, store, CancellationToken.None), options);
         resumed.Images.eq(uninterrupted.Images).all().item<bool>().Should().BeTrue("a resumed run draws what an uninterrupted one did, bit for bit");
         store.Latest!.Step.Should().Be(9);
+    }
+
+    [Fact]
+    public void The_guides_siamese_augmentation_sketch_augments_both_batches_alike_and_reaches_the_synthetic_images()
+    {
+        using var scope = NewDisposeScope();
+        var sketch = Sketches.Value.GetType("GuideSketches.SiameseAugmentationSketch")!.GetMethod("MatchingLoss")!;
+        Tensor Loss(Tensor real, Tensor synthetic, long step) =>
+            (Tensor)sketch.Invoke(null, [Run(), step, (Func<Tensor, Tensor>)(x => x.flatten(1)), real, synthetic])!;
+        var real = randn([7, 1, 8, 8], generator: new Generator(1));
+
+        // One draw for both batches: equal batches give equal embeddings at every step, whatever family it drew.
+        for (var step = 0; step < 12; step++) Loss(real, real.clone(), step).item<float>().Should().Be(0);
+        var synthetic = real.narrow(0, 0, 3).clone().requires_grad_(true);
+        Loss(real, synthetic, step: 0).backward();
+        synthetic.grad!.abs().sum().item<float>().Should().BePositive();
     }
 
     private static DistillationContext Distillation(ImageSet train, IKernelFunction kernel, ImageSet test, IEvaluator evaluator,

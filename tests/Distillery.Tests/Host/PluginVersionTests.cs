@@ -105,6 +105,20 @@ public sealed class PluginVersionTests : IDisposable
     }
 
     [Fact]
+    public void A_plugin_built_against_contract_1_0_loads_and_runs_on_this_host()
+    {
+        // 1.1 added the augmentation; the plugins built before it must keep working, bound to the contract the host has.
+        var oneZero = new Version(1, 0, 0, 0);
+        Abstractions.Should().BeGreaterThan(oneZero);
+        ContractBoundPlugin.Write(_temp.Path, "Acme.OneZero", "linear-one-zero", abstractions: oneZero);
+
+        var catalog = PluginCatalog.Load([_temp.Path]);
+
+        catalog.Problems.Should().BeEmpty();
+        ComputesTheLinearKernel(catalog, "linear-one-zero");
+    }
+
+    [Fact]
     public void A_plugin_wrong_on_both_contracts_gets_one_line_naming_both()
     {
         var abstractions = new Version(Abstractions.Major + 1, 0, 0, 0);
