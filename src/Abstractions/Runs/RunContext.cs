@@ -98,7 +98,7 @@ public class RunContext
     /// <c>("kip.target-batch", step)</c>, <c>("kip.kernel", step)</c>; <c>label-solve.support</c>,
     /// <c>label-solve.targets</c>; <c>natural.support</c>; <c>("herding.select", class)</c> and
     /// <c>("herding.candidates", class)</c> (<c>kcenter.…</c> alike); <c>convnet-rf.init</c> (the kernel's initial draw);
-    /// <c>("transfer", seed)</c>; and the host <c>validation-split</c>. Because a stream depends only on (seed, purpose,
+    /// <c>("transfer", seed)</c>; the matching plugin's <c>dc.…</c>, <c>dsa.…</c> and <c>dm.…</c>; and the host <c>validation-split</c>. Because a stream depends only on (seed, purpose,
     /// index), nothing about generators needs checkpointing: a run resumed at step k makes the draws of step k again,
     /// bit for bit, and a periodic evaluation cannot shift the algorithm's draws.
     /// </remarks>
