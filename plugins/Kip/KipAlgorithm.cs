@@ -49,7 +49,15 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
             if (options.EvaluationInterval > 0 && state.Step % options.EvaluationInterval == 0 && state.Step < options.Steps)
             {
                 (kernel as IRedrawableKernel)?.Redraw(null);
-                metrics = run.Evaluate(state.Snapshot());
+                try
+                {
+                    metrics = run.Evaluate(state.Snapshot());
+                }
+                catch (OperationCanceledException)
+                {
+                    state.SaveCheckpoint(run); // stopped during the evaluation: keep the finished steps
+                    throw;
+                }
                 LogTemperature(run, state);
             }
             run.Progress.Report(new ProgressUpdate(state.Step, loss, metrics));

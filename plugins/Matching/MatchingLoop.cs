@@ -30,7 +30,7 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
         var totalUpdates = (long)options.Iterations * updatesPerIteration;
         run.Progress.Start(phase, options.Iterations, state.Updates / updatesPerIteration);
         if (state.Updates == 0 && options.EvaluationInterval > 0)
-            run.Progress.Report(new ProgressUpdate(0, null, Evaluate(state))); // the starting point
+            run.Progress.Report(new ProgressUpdate(0, null, Evaluate(state, unfinishedIterationTensors))); // the starting point
         var clock = new Stopwatch();
         while (state.Updates < totalUpdates)
         {
@@ -53,7 +53,7 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
 
             IReadOnlyDictionary<string, double>? metrics = null;
             if (options.EvaluationInterval > 0 && iteration % options.EvaluationInterval == 0 && iteration < options.Iterations)
-                metrics = Evaluate(state);
+                metrics = Evaluate(state, unfinishedIterationTensors);
             run.Progress.Report(new ProgressUpdate(iteration, loss, metrics));
 
             if (options.CheckpointInterval > 0 && iteration % options.CheckpointInterval == 0)
@@ -64,13 +64,21 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
         return state.Snapshot();
     }
 
-    /// <summary>The evaluators' figures for a snapshot of the set, which is freed afterwards (the host keeps no reference).</summary>
-    private IReadOnlyDictionary<string, double> Evaluate(SyntheticSet state)
+    /// <summary>
+    /// The evaluators' figures for a snapshot of the set, which is freed afterwards (the host keeps no reference). A stop
+    /// during the evaluation (a long transfer) checkpoints the finished updates before it ends the run.
+    /// </summary>
+    private IReadOnlyDictionary<string, double> Evaluate(SyntheticSet state, Func<IEnumerable<KeyValuePair<string, Tensor>>> unfinishedIterationTensors)
     {
         var snapshot = state.Snapshot();
         try
         {
             return run.Evaluate(snapshot);
+        }
+        catch (OperationCanceledException)
+        {
+            Save(state, unfinishedIterationTensors);
+            throw;
         }
         finally
         {

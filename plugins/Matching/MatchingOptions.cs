@@ -128,7 +128,8 @@ public sealed class DsaOptions : GradientMatchingOptions, IValidatableOptions
 {
     /// <summary>The DSA strategy: families joined by <c>_</c>.</summary>
     [Description("The differentiable Siamese augmentation strategy: families (color, crop, cutout, flip, scale, rotate) joined by _; one family is drawn per use.")]
-    public string Augmentation { get; set; } = DifferentiableAugmentation.DsaStrategy;
+    public string Augmentation { get => _augmentation; set => _augmentation = AugmentationOption.Canonical(value)!; }
+    private string _augmentation = DifferentiableAugmentation.DsaStrategy;
 
     /// <summary>The parsed strategy.</summary>
     /// <exception cref="OptionException">Not a strategy (an unknown or repeated family, or empty).</exception>
@@ -152,9 +153,10 @@ public sealed class DmOptions : MatchingOptions, IValidatableOptions
         ImageLearningRate = 1.0;
     }
 
-    /// <summary>The DSA strategy applied to both batches, or <c>none</c>.</summary>
-    [Description("The differentiable Siamese augmentation applied alike to each class's real and synthetic batch: families (color, crop, cutout, flip, scale, rotate) joined by _, or none for no augmentation.")]
-    public string Augmentation { get; set; } = DifferentiableAugmentation.DsaStrategy;
+    /// <summary>The DSA strategy applied to both batches, or <c>none</c> (or null) for none.</summary>
+    [Description("The differentiable Siamese augmentation applied alike to each class's real and synthetic batch: families (color, crop, cutout, flip, scale, rotate) joined by _, or none (or null) for no augmentation.")]
+    public string? Augmentation { get => _augmentation; set => _augmentation = AugmentationOption.Canonical(value); }
+    private string? _augmentation = DifferentiableAugmentation.DsaStrategy;
 
     /// <summary>The parsed strategy, or null for <c>none</c>.</summary>
     /// <exception cref="OptionException">Not a strategy nor <c>none</c>.</exception>
@@ -169,21 +171,27 @@ internal static class AugmentationOption
 {
     public const string None = "none";
 
+    /// <summary>
+    /// The spelling a value is kept in: family names are case-insensitive, so lower case (two spellings of one strategy
+    /// are then one experiment to the run folder's fingerprint); null stays null.
+    /// </summary>
+    public static string? Canonical(string? value) => value?.Trim().ToLowerInvariant();
+
     /// <summary>The augmentation of <paramref name="value"/>; null for <c>none</c> where allowed.</summary>
     /// <exception cref="OptionException">Not a strategy (the parser's message lists the families), or <c>none</c> where not allowed.</exception>
     public static DifferentiableAugmentation? Parse(string option, string? value, bool allowNone)
     {
-        if (string.Equals(value, None, StringComparison.OrdinalIgnoreCase))
+        if (value is null || string.Equals(value, None, StringComparison.OrdinalIgnoreCase))
             return allowNone ? null : throw new OptionException(option, "dsa needs an augmentation; without one, use the algorithm dc");
         if (string.IsNullOrWhiteSpace(value))
-            throw new OptionException(option, allowNone ? "give a DSA strategy such as color_crop_cutout_flip_scale_rotate, or none" : "give a DSA strategy such as color_crop_cutout_flip_scale_rotate");
+            throw new OptionException(option, allowNone ? "give a DSA strategy such as color_crop_cutout_flip_scale_rotate, or none (or null) for no augmentation" : "give a DSA strategy such as color_crop_cutout_flip_scale_rotate");
         try
         {
             return DifferentiableAugmentation.Parse(value);
         }
         catch (FormatException problem)
         {
-            throw new OptionException(option, problem.Message);
+            throw new OptionException(option, allowNone ? $"{problem.Message}; or none (or null) for no augmentation" : problem.Message);
         }
     }
 

@@ -140,8 +140,15 @@ public sealed class TransferOptions : IValidatableOptions
     /// </summary>
     [Description("Augmentation: DSA's differentiable augmentation of each training batch, a strategy of families joined by _ " +
                  "(color, crop, cutout, flip, scale, rotate; DSA's is color_crop_cutout_flip_scale_rotate): each step draws one family, " +
-                 "then its parameters per image. null: none. Applied after augmentShift and augmentFlip when those are set too.")]
-    public string? Augmentation { get; set; }
+                 "then its parameters per image. null or none: no augmentation. Applied after augmentShift and augmentFlip when those are set too.")]
+    public string? Augmentation
+    {
+        get => _augmentation;
+        // Kept in one spelling (families are case-insensitive; none is null), so that spellings of one strategy are one
+        // experiment to the run folder's fingerprint.
+        set => _augmentation = value?.Trim().ToLowerInvariant() is var canonical && canonical == "none" ? null : canonical;
+    }
+    private string? _augmentation;
 
     [Range(1, int.MaxValue), Description("Networks trained, each from its own seed; figures are mean and std over them.")]
     public int Seeds { get; set; } = 3;
@@ -166,7 +173,7 @@ public sealed class TransferOptions : IValidatableOptions
         }
         catch (FormatException e)
         {
-            throw new OptionException(nameof(Augmentation), e.Message);
+            throw new OptionException(nameof(Augmentation), $"{e.Message}; or null (or none) for no augmentation");
         }
     }
 

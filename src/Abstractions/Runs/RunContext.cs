@@ -152,7 +152,9 @@ public sealed class DistillationContext : RunContext
     /// set is finite (else <see cref="NumericalFailureException"/>), writes the run's <c>preview.png</c>, evaluates under
     /// <c>no_grad</c> and returns the figures as <c>&lt;evaluator&gt;.&lt;figure&gt;</c> (<c>krr.testAccuracy</c>), to be
     /// reported in <see cref="ProgressUpdate.Metrics"/> at the step. The caller keeps the support set (pass a detached
-    /// snapshot); it is not retained. Evaluators draw no randomness that the algorithm's streams depend on.
+    /// snapshot); it is not retained. Evaluators draw no randomness that the algorithm's streams depend on. When the run is
+    /// stopped during the evaluation it throws <see cref="OperationCanceledException"/>: catch it, save a checkpoint of the
+    /// finished steps and rethrow, as between steps.
     /// </summary>
     public Func<SupportSet, IReadOnlyDictionary<string, double>> Evaluate { get; init; } = _ => new Dictionary<string, double>();
 

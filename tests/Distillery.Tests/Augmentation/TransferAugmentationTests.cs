@@ -31,7 +31,7 @@ public sealed class TransferAugmentationTests(ITestOutputHelper output)
         OptionsBinder.Bind(typeof(TransferOptions), JsonNode.Parse("""{ "augmentation": "color_blur" }""")!.AsObject(), "evaluation[1].options", problems);
 
         problems.Should().ContainSingle().Which.Should().Be(
-            "evaluation[1].options.augmentation: unknown augmentation family 'blur' in 'color_blur'; allowed: color, crop, cutout, flip, scale, rotate, joined by _");
+            "evaluation[1].options.augmentation: unknown augmentation family 'blur' in 'color_blur'; allowed: color, crop, cutout, flip, scale, rotate, joined by _; or null (or none) for no augmentation");
 
         problems.Clear();
         var options = (TransferOptions)OptionsBinder.Bind(typeof(TransferOptions),
@@ -88,5 +88,17 @@ public sealed class TransferAugmentationTests(ITestOutputHelper output)
         first["trainLoss"].Should().NotBe(shiftsOnly["trainLoss"]);
         // No bar on accuracy: a mirror on every other step makes the top-left and top-right patterns one class.
         first["testAccuracy"].Should().BeInRange(0, 1);
+    }
+
+    [Theory]
+    [InlineData("Color_CROP", "color_crop")]
+    [InlineData(" flip ", "flip")]
+    [InlineData("none", null)]
+    [InlineData("NONE", null)]
+    [InlineData(null, null)]
+    public void The_augmentation_option_is_kept_in_one_spelling(string? given, string? kept)
+    {
+        // One spelling per strategy: the run folder's fingerprint compares option values, and these are one experiment.
+        new TransferOptions { Augmentation = given }.Augmentation.Should().Be(kept);
     }
 }

@@ -112,6 +112,61 @@ public sealed class MatchingAlgorithmTests
         store.Saved[^1].Tensors.Keys.Should().NotContain(k => k.StartsWith("network.", StringComparison.Ordinal), "a finished iteration's network is not needed again");
     }
 
+    [Theory]
+    [InlineData("dc", 2)]
+    [InlineData("dm", 1)]
+    public void Stopped_during_a_periodic_evaluation_keeps_the_finished_iterations(string algorithm, int updatesPerIteration)
+    {
+        using var scope = NewDisposeScope();
+        var train = Train();
+        var uninterrupted = Distill(algorithm, Context(train));
+
+        // Evaluations run at iterations 0 (the start), 1 and 2: the stop arrives inside the one after iteration 2, as a
+        // long transfer evaluation sees it (it throws OperationCanceledException).
+        var store = new InMemoryCheckpointStore();
+        using var cancellation = new CancellationTokenSource();
+        var evaluations = 0;
+        IReadOnlyDictionary<string, double> Evaluate(SupportSet _)
+        {
+            if (++evaluations < 3) return new Dictionary<string, double>();
+            cancellation.Cancel();
+            cancellation.Token.ThrowIfCancellationRequested();
+            return null!;
+        }
+        var act = () => DistillEvaluatingEveryIteration(algorithm, Context(train, checkpoints: store, cancellation: cancellation.Token, evaluate: Evaluate));
+        act.Should().Throw<OperationCanceledException>();
+        store.Saved.Should().ContainSingle("the finished iterations are checkpointed before the stop ends the run")
+            .Which.Step.Should().Be(2 * updatesPerIteration);
+
+        var resumed = Distill(algorithm, Context(train, checkpoints: store));
+        BitIdentical(resumed.Images, uninterrupted.Images).Should().BeTrue("evaluations draw nothing the algorithm depends on, and the resumed run ends where the uninterrupted one does");
+    }
+
+    [Fact]
+    public void Augmentation_options_are_kept_in_one_spelling_and_dm_takes_none_or_null()
+    {
+        new DsaOptions { Augmentation = "Color_CROP" }.Augmentation.Should().Be("color_crop");
+        new DmOptions { Augmentation = "NONE" }.ParseAugmentation().Should().BeNull();
+        new DmOptions { Augmentation = null }.ParseAugmentation().Should().BeNull();
+        new DmOptions { Augmentation = null }.Validate().Should().BeEmpty();
+        new DsaOptions { Augmentation = null! }.Validate().Should().ContainSingle().Which.Message.Should().Contain("use the algorithm dc");
+        new DmOptions { Augmentation = "colour" }.Validate().Should().ContainSingle().Which.Message.Should().Contain("or none (or null)");
+    }
+
+    /// <summary>The named algorithm with small options and an evaluation after every iteration.</summary>
+    private static SupportSet DistillEvaluatingEveryIteration(string algorithm, DistillationContext run) => algorithm switch
+    {
+        "dc" => new DcAlgorithm().Distill(run, Every(Small(new DcOptions()))),
+        "dm" => new DmAlgorithm().Distill(run, Every(Small(new DmOptions()))),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+
+    private static T Every<T>(T options) where T : MatchingOptions
+    {
+        options.EvaluationInterval = 1;
+        return options;
+    }
+
     [Fact]
     public void Distribution_matching_stopped_between_iterations_resumes_bit_identically()
     {
