@@ -10,7 +10,7 @@ public sealed class BadInputTests
 {
     public static TheoryData<string, string[], string> ManifestMistakes => new()
     {
-        { "unknown plugin name", ["algorithm.name=kipp"], "algorithm.name: unknown algorithm 'kipp'; known algorithms: herding, kcenter, kip, label-solve, natural" },
+        { "unknown plugin name", ["algorithm.name=kipp"], "algorithm.name: unknown algorithm 'kipp'; known algorithms: dc, dm, dsa, herding, kcenter, kip, label-solve, natural" },
         { "unknown option", ["algorithm.options.stepz=3"], "algorithm.options.stepz: unknown option; allowed: imagesPerClass, steps," },
         { "wrong option type", ["algorithm.options.steps=\"ten\""], "algorithm.options.steps: expected an integer, got \"ten\"" },
         { "negative learning rate", ["algorithm.options.learningRate=-1"], "algorithm.options.learningRate: must be > 0, got -1" },

@@ -143,7 +143,7 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
     public void Unknown_plugin_name_lists_the_known_ones()
     {
         Problems(m => m["algorithm"]!["name"] = "kipp").Should()
-            .Contain("algorithm.name: unknown algorithm 'kipp'; known algorithms: herding, kcenter, kip, label-solve, natural");
+            .Contain("algorithm.name: unknown algorithm 'kipp'; known algorithms: dc, dm, dsa, herding, kcenter, kip, label-solve, natural");
     }
 
     [Fact]
