@@ -55,7 +55,9 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
                 }
                 catch (OperationCanceledException)
                 {
-                    state.SaveCheckpoint(run); // stopped during the evaluation: keep the finished steps
+                    // Stopped during the evaluation: report the finished step (a resumed run starts after it), keep it, end.
+                    run.Progress.Report(new ProgressUpdate(state.Step, loss, null));
+                    state.SaveCheckpoint(run);
                     throw;
                 }
                 LogTemperature(run, state);

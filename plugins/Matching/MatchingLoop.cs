@@ -53,7 +53,18 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
 
             IReadOnlyDictionary<string, double>? metrics = null;
             if (options.EvaluationInterval > 0 && iteration % options.EvaluationInterval == 0 && iteration < options.Iterations)
-                metrics = Evaluate(state, unfinishedIterationTensors);
+            {
+                try
+                {
+                    metrics = Evaluate(state, unfinishedIterationTensors);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped during the evaluation, which checkpointed the iteration: report it, since a resumed run starts after it.
+                    run.Progress.Report(new ProgressUpdate(iteration, loss, null));
+                    throw;
+                }
+            }
             run.Progress.Report(new ProgressUpdate(iteration, loss, metrics));
 
             if (options.CheckpointInterval > 0 && iteration % options.CheckpointInterval == 0)
