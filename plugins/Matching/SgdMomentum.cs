@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,9 +25,8 @@ public sealed class SgdMomentum(Tensor parameter, double learningRate, double mo
     {
         using var noGrad = no_grad();
         using var mu = momentum.ToScalar(); // held for the native calls (see HeldScalars)
-        using var one = 1.0.ToScalar();
         using var step = (-learningRate).ToScalar();
-        Velocity.mul_(mu).add_(gradient, one);
+        Velocity.mul_(mu).add_(gradient, HeldScalars.One);
         Parameter.add_(Velocity, step);
     }
 
