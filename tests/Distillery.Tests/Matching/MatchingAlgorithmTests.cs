@@ -79,6 +79,20 @@ public sealed class MatchingAlgorithmTests
             onMessage(formatter(state, exception));
     }
 
+    [Fact]
+    public void Gradient_matching_logs_the_loops_it_runs_and_where_they_come_from()
+    {
+        using var scope = NewDisposeScope();
+        var messages = new List<string>();
+        var options = Small(new DcOptions());
+        options.OuterLoop = null; // 2 images per class: the paper's loops for the nearest setting, 1 → (1, 1)
+        options.Iterations = 1;
+
+        new DcAlgorithm().Distill(Context(Train(), logger: new CallbackLogger(messages.Add)), options);
+
+        messages.Should().Contain("dc: 1 iterations of 1 image updates (outerLoop null: the paper's), 2 passes over the synthetic set between two (innerLoop as set)");
+    }
+
     [Theory]
     [InlineData("dc")]
     [InlineData("dsa")]
