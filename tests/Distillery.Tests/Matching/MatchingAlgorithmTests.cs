@@ -160,6 +160,7 @@ public sealed class MatchingAlgorithmTests
     public void Augmentation_options_are_kept_in_one_spelling_and_dm_takes_none_or_null()
     {
         new DsaOptions { Augmentation = "Color_CROP" }.Augmentation.Should().Be("color_crop");
+        new DmOptions { Augmentation = "NONE" }.Augmentation.Should().BeNull("none and null are one experiment to the run folder's fingerprint");
         new DmOptions { Augmentation = "NONE" }.ParseAugmentation().Should().BeNull();
         new DmOptions { Augmentation = null }.ParseAugmentation().Should().BeNull();
         new DmOptions { Augmentation = null }.Validate().Should().BeEmpty();
