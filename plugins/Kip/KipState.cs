@@ -87,20 +87,16 @@ internal sealed class KipState : IDisposable
 
     private void Restore(Checkpoint checkpoint, RunContext run)
     {
-        Tensor Load(string name) => checkpoint.Tensors.TryGetValue(name, out var t)
-            ? t
-            : throw new Distillery.Abstractions.DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{name}' tensor; it was written by a different experiment");
-
         using var noGrad = no_grad();
-        Images.copy_(Load("images"));
-        Targets.copy_(Load("targets"));
-        Classes.copy_(Load("classes"));
-        ImageOptimizer.Restore(Load("adam.images.m"), Load("adam.images.v"));
-        TargetOptimizer?.Restore(Load("adam.targets.m"), Load("adam.targets.v"));
+        Images.copy_(checkpoint.Require("images"));
+        Targets.copy_(checkpoint.Require("targets"));
+        Classes.copy_(checkpoint.Require("classes"));
+        ImageOptimizer.Restore(checkpoint.Require("adam.images.m"), checkpoint.Require("adam.images.v"));
+        TargetOptimizer?.Restore(checkpoint.Require("adam.targets.m"), checkpoint.Require("adam.targets.v"));
         if (TemperatureOptimizer is not null)
         {
-            LogTemperature!.copy_(Load("logTemperature"));
-            TemperatureOptimizer.Restore(Load("adam.logTemperature.m"), Load("adam.logTemperature.v"));
+            LogTemperature!.copy_(checkpoint.Require("logTemperature"));
+            TemperatureOptimizer.Restore(checkpoint.Require("adam.logTemperature.m"), checkpoint.Require("adam.logTemperature.v"));
         }
         Step = checkpoint.Step;
     }

@@ -49,6 +49,11 @@ internal sealed class GradientMatching : IDisposable
         _augmentation = augmentation;
         _sampler = new ClassBalancedSampler(run.Train);
         (_outerLoop, _innerLoop) = options.ResolvedLoops();
+        // Said once, because null loops resolve by images per class and a run's cost grows with both.
+        run.Logger.LogInformation(
+            "{Algorithm}: {Iterations} iterations of {Outer} image updates (outerLoop {OuterSource}), {Inner} passes over the synthetic set between two (innerLoop {InnerSource})",
+            prefix, options.Iterations, _outerLoop, options.OuterLoop is null ? "null: the paper's" : "as set",
+            _innerLoop, options.InnerLoop is null ? "null: the paper's" : "as set");
         (_state, _resumedFrom) = SyntheticSet.Start(run, options, _sampler, prefix);
         if (_state.Updates % _outerLoop != 0) StartNetwork(_state.Updates / _outerLoop); // resumed inside an iteration
         else ReleaseCheckpoint();

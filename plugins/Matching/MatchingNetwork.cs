@@ -84,7 +84,7 @@ internal sealed class MatchingNetwork : IDisposable
     {
         using var noGrad = no_grad();
         foreach (var (name, parameter) in Network.named_parameters())
-            parameter.copy_(SyntheticSet.Load(checkpoint, CheckpointPrefix + name));
+            parameter.copy_(checkpoint.Require(CheckpointPrefix + name));
     }
 
     /// <summary>Frees the network.</summary>

@@ -128,7 +128,7 @@ public sealed class DsaOptions : GradientMatchingOptions, IValidatableOptions
 {
     /// <summary>The DSA strategy: families joined by <c>_</c>.</summary>
     [Description("The differentiable Siamese augmentation strategy: families (color, crop, cutout, flip, scale, rotate) joined by _; one family is drawn per use.")]
-    public string Augmentation { get => _augmentation; set => _augmentation = AugmentationOption.Canonical(value)!; }
+    public string Augmentation { get => _augmentation; set => _augmentation = AugmentationOption.Canonical(value)!; } // none: null, refused by Validate
     private string _augmentation = DifferentiableAugmentation.DsaStrategy;
 
     /// <summary>The parsed strategy.</summary>
@@ -137,7 +137,9 @@ public sealed class DsaOptions : GradientMatchingOptions, IValidatableOptions
         AugmentationOption.Parse(nameof(Augmentation), Augmentation, allowNone: false)!;
 
     /// <inheritdoc/>
-    public IEnumerable<(string Option, string Message)> Validate() => AugmentationOption.Problems(nameof(Augmentation), Augmentation, allowNone: false);
+    public IEnumerable<(string Option, string Message)> Validate() => Augmentation is null
+        ? [(nameof(Augmentation), "dsa needs an augmentation; without one, use the algorithm dc")]
+        : AugmentationOption.Problems(nameof(Augmentation), Augmentation, allowNone: false);
 }
 
 /// <summary>
@@ -164,48 +166,4 @@ public sealed class DmOptions : MatchingOptions, IValidatableOptions
 
     /// <inheritdoc/>
     public IEnumerable<(string Option, string Message)> Validate() => AugmentationOption.Problems(nameof(Augmentation), Augmentation, allowNone: true);
-}
-
-/// <summary>The <c>augmentation</c> option of DSA and DM: a DSA strategy string, or (DM only) <c>none</c>.</summary>
-internal static class AugmentationOption
-{
-    public const string None = "none";
-
-    /// <summary>
-    /// The spelling a value is kept in: family names are case-insensitive, so lower case (two spellings of one strategy
-    /// are then one experiment to the run folder's fingerprint); null stays null.
-    /// </summary>
-    public static string? Canonical(string? value) => value?.Trim().ToLowerInvariant();
-
-    /// <summary>The augmentation of <paramref name="value"/>; null for <c>none</c> where allowed.</summary>
-    /// <exception cref="OptionException">Not a strategy (the parser's message lists the families), or <c>none</c> where not allowed.</exception>
-    public static DifferentiableAugmentation? Parse(string option, string? value, bool allowNone)
-    {
-        if (value is null || string.Equals(value, None, StringComparison.OrdinalIgnoreCase))
-            return allowNone ? null : throw new OptionException(option, "dsa needs an augmentation; without one, use the algorithm dc");
-        if (string.IsNullOrWhiteSpace(value))
-            throw new OptionException(option, allowNone ? "give a DSA strategy such as color_crop_cutout_flip_scale_rotate, or none (or null) for no augmentation" : "give a DSA strategy such as color_crop_cutout_flip_scale_rotate");
-        try
-        {
-            return DifferentiableAugmentation.Parse(value);
-        }
-        catch (FormatException problem)
-        {
-            throw new OptionException(option, allowNone ? $"{problem.Message}; or none (or null) for no augmentation" : problem.Message);
-        }
-    }
-
-    /// <summary>The problem with <paramref name="value"/> for <see cref="IValidatableOptions.Validate"/>; empty when it parses.</summary>
-    public static IEnumerable<(string Option, string Message)> Problems(string option, string? value, bool allowNone)
-    {
-        try
-        {
-            Parse(option, value, allowNone);
-        }
-        catch (OptionException problem)
-        {
-            return [(option, problem.Problem)];
-        }
-        return [];
-    }
 }

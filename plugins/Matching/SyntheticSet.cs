@@ -107,21 +107,13 @@ internal sealed class SyntheticSet : IDisposable
         run.Checkpoints.Save(Updates, tensors);
     }
 
-    /// <summary>The checkpoint's tensor <paramref name="name"/>.</summary>
-    /// <exception cref="DistilleryException">It has none: another experiment wrote it.</exception>
-    public static Tensor Load(Checkpoint checkpoint, string name) => checkpoint.Tensors.TryGetValue(name, out var t)
-        ? t
-        : throw new DistilleryException($"the checkpoint at step {checkpoint.Step} has no '{name}' tensor; it was written by a different experiment");
-
     private void Restore(Checkpoint checkpoint)
     {
-        Tensor Load(string name) => SyntheticSet.Load(checkpoint, name);
-
         using var noGrad = no_grad();
-        Images.copy_(Load("images"));
-        Classes.copy_(Load("classes"));
-        Optimizer.Restore(Load("sgd.images.velocity"));
-        LossSum = Load("iteration.lossSum").item<double>();
+        Images.copy_(checkpoint.Require("images"));
+        Classes.copy_(checkpoint.Require("classes"));
+        Optimizer.Restore(checkpoint.Require("sgd.images.velocity"));
+        LossSum = checkpoint.Require("iteration.lossSum").item<double>();
         Updates = checkpoint.Step;
     }
 

@@ -141,13 +141,7 @@ public sealed class TransferOptions : IValidatableOptions
     [Description("Augmentation: DSA's differentiable augmentation of each training batch, a strategy of families joined by _ " +
                  "(color, crop, cutout, flip, scale, rotate; DSA's is color_crop_cutout_flip_scale_rotate): each step draws one family, " +
                  "then its parameters per image. null or none: no augmentation. Applied after augmentShift and augmentFlip when those are set too.")]
-    public string? Augmentation
-    {
-        get => _augmentation;
-        // Kept in one spelling (families are case-insensitive; none is null), so that spellings of one strategy are one
-        // experiment to the run folder's fingerprint.
-        set => _augmentation = value?.Trim().ToLowerInvariant() is var canonical && canonical == "none" ? null : canonical;
-    }
+    public string? Augmentation { get => _augmentation; set => _augmentation = AugmentationOption.Canonical(value); } // one spelling per strategy: one run-folder fingerprint
     private string? _augmentation;
 
     [Range(1, int.MaxValue), Description("Networks trained, each from its own seed; figures are mean and std over them.")]
@@ -164,18 +158,7 @@ public sealed class TransferOptions : IValidatableOptions
 
     /// <summary>The augmentation <see cref="Augmentation"/> names, with DSA's strengths; null when it is null.</summary>
     /// <exception cref="OptionException">The strategy is not one (the message lists the allowed families).</exception>
-    public DifferentiableAugmentation? ResolvedAugmentation()
-    {
-        if (Augmentation is null) return null;
-        try
-        {
-            return DifferentiableAugmentation.Parse(Augmentation);
-        }
-        catch (FormatException e)
-        {
-            throw new OptionException(nameof(Augmentation), $"{e.Message}; or null (or none) for no augmentation");
-        }
-    }
+    public DifferentiableAugmentation? ResolvedAugmentation() => AugmentationOption.Parse(nameof(Augmentation), Augmentation, allowNone: true);
 
     /// <summary>Cross-field checks the host reports with the option's manifest path (see <see cref="IValidatableOptions"/>).</summary>
     public IEnumerable<(string Option, string Message)> Validate()
@@ -184,14 +167,7 @@ public sealed class TransferOptions : IValidatableOptions
         // Scaling soft-label logits would change their temperature, not their scale: refuse rather than guess.
         if (Loss != TransferLoss.Mse && LabelScale != 1)
             problems.Add((nameof(LabelScale), $"scales the regression targets of loss mse only; it must be 1 with loss crossEntropy"));
-        try
-        {
-            ResolvedAugmentation();
-        }
-        catch (OptionException e)
-        {
-            problems.Add((e.Option, e.Problem));
-        }
+        problems.AddRange(AugmentationOption.Problems(nameof(Augmentation), Augmentation, allowNone: true));
         return problems;
     }
 }

@@ -6,7 +6,19 @@ namespace Distillery.Abstractions.Runs;
 /// <param name="Step">The number of steps finished when it was saved: the step to continue from.</param>
 /// <param name="Tensors">The tensors saved under their names, on the CPU in their saved dtype; the caller owns them
 /// (copy them into its own state, e.g. <c>images.copy_(tensors["images"])</c>, which also moves them to the device).</param>
-public sealed record Checkpoint(long Step, IReadOnlyDictionary<string, Tensor> Tensors);
+public sealed record Checkpoint(long Step, IReadOnlyDictionary<string, Tensor> Tensors)
+{
+    /// <summary>
+    /// The tensor saved under <paramref name="name"/> (on the CPU, owned by the caller, as every tensor of <see cref="Tensors"/>).
+    /// Every algorithm that restores a state needs the same refusal when one is missing, so it is said once, here.
+    /// </summary>
+    /// <param name="name">The name the tensor was saved under.</param>
+    /// <exception cref="DistilleryException">The checkpoint has no such tensor: a different experiment (or an older
+    /// version of the algorithm) wrote it. The message names the step and the tensor.</exception>
+    public Tensor Require(string name) => Tensors.TryGetValue(name, out var tensor)
+        ? tensor
+        : throw new DistilleryException($"the checkpoint at step {Step} has no '{name}' tensor; it was written by a different experiment");
+}
 
 /// <summary>
 /// Where an algorithm saves its state so that a killed run resumes. The host writes atomically and keeps the

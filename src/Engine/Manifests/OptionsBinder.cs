@@ -29,10 +29,13 @@ public static class OptionsBinder
                 problems.Add($"{path}.{key}: unknown option; {allowed}");
                 continue;
             }
-            if (TryConvert(value, option.Property.PropertyType, out var converted))
-                option.Property.SetValue(options, converted);
-            else
+            if (!TryConvert(value, option.Property.PropertyType, out var converted))
                 problems.Add($"{path}.{option.Name}: expected {Article(option.Type)}, got {Show(value)}");
+            else if (converted is double number && !double.IsFinite(number))
+                // JSON has no infinity: a literal such as 1e400 overflows to it, and a range check would then report "Infinity".
+                problems.Add($"{path}.{option.Name}: {Show(value)} is beyond the largest number (about 1.8e308); expected a finite number");
+            else
+                option.Property.SetValue(options, converted);
         }
 
         foreach (var option in schema)

@@ -106,8 +106,12 @@ public sealed class ResultsTable
     private static string ValueOf(PointResult result, string key) =>
         result.Configuration.FirstOrDefault(c => c.Key == key).Value ?? "";
 
-    /// <summary>True for figures shown as percentages (accuracies are fractions in metrics.json).</summary>
-    public static bool IsPercentage(string figure) => figure.EndsWith("Accuracy", StringComparison.Ordinal);
+    /// <summary>
+    /// True for figures shown as percentages: accuracies, which are fractions in metrics.json, and the figures derived from
+    /// them (testAccuracy, testAccuracySeed0, testAccuracyStd, validationAccuracy…), so that one table never mixes the two scales.
+    /// </summary>
+    public static bool IsPercentage(string figure) =>
+        figure[(figure.LastIndexOf('.') + 1)..] is var name && (name.StartsWith("accuracy", StringComparison.Ordinal) || name.Contains("Accuracy", StringComparison.Ordinal));
 
     /// <summary>Accuracies as percentages (87.12 ± 0.31); other figures with four significant digits.</summary>
     private static string Format(IReadOnlyList<double> values, string figure)

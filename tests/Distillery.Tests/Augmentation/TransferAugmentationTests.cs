@@ -31,7 +31,7 @@ public sealed class TransferAugmentationTests(ITestOutputHelper output)
         OptionsBinder.Bind(typeof(TransferOptions), JsonNode.Parse("""{ "augmentation": "color_blur" }""")!.AsObject(), "evaluation[1].options", problems);
 
         problems.Should().ContainSingle().Which.Should().Be(
-            "evaluation[1].options.augmentation: unknown augmentation family 'blur' in 'color_blur'; allowed: color, crop, cutout, flip, scale, rotate, joined by _; or null (or none) for no augmentation");
+            "evaluation[1].options.augmentation: unknown augmentation family 'blur' in 'color_blur'; allowed: color, crop, cutout, flip, scale, rotate, joined by _; or none (or null) for no augmentation");
 
         problems.Clear();
         var options = (TransferOptions)OptionsBinder.Bind(typeof(TransferOptions),
@@ -100,5 +100,22 @@ public sealed class TransferAugmentationTests(ITestOutputHelper output)
     {
         // One spelling per strategy: the run folder's fingerprint compares option values, and these are one experiment.
         new TransferOptions { Augmentation = given }.Augmentation.Should().Be(kept);
+        AugmentationOption.Canonical(given).Should().Be(kept, "the contract's helper is what every plugin's setter uses");
+    }
+
+    [Fact]
+    public void The_contract_parses_an_augmentation_option_and_names_the_option_in_every_refusal()
+    {
+        AugmentationOption.Parse("augmentation", "Crop_Flip", allowNone: true)!.Strategy.Should().Be("crop_flip");
+        AugmentationOption.Parse("augmentation", "none", allowNone: true).Should().BeNull();
+        AugmentationOption.Problems("augmentation", DifferentiableAugmentation.DsaStrategy, allowNone: false).Should().BeEmpty();
+
+        AugmentationOption.Problems("augmentation", null, allowNone: false).Should().ContainSingle()
+            .Which.Should().Be(("augmentation", "an augmentation is required here; give a strategy such as color_crop_cutout_flip_scale_rotate"));
+        AugmentationOption.Problems("augmentation", "  ", allowNone: true).Should().ContainSingle()
+            .Which.Message.Should().Be("give a strategy such as color_crop_cutout_flip_scale_rotate; or none (or null) for no augmentation");
+        var repeated = () => AugmentationOption.Parse("augmentation", "flip_flip", allowNone: false);
+        repeated.Should().Throw<OptionException>().Which.Message.Should()
+            .Be("options.augmentation: the augmentation family flip appears twice in 'flip_flip'; allowed: color, crop, cutout, flip, scale, rotate, each once");
     }
 }

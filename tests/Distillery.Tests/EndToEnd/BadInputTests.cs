@@ -14,6 +14,7 @@ public sealed class BadInputTests
         { "unknown option", ["algorithm.options.stepz=3"], "algorithm.options.stepz: unknown option; allowed: imagesPerClass, steps," },
         { "wrong option type", ["algorithm.options.steps=\"ten\""], "algorithm.options.steps: expected an integer, got \"ten\"" },
         { "negative learning rate", ["algorithm.options.learningRate=-1"], "algorithm.options.learningRate: must be > 0, got -1" },
+        { "a number beyond a double", ["algorithm.options.learningRate=1e400"], "algorithm.options.learningRate: 1e400 is beyond the largest number (about 1.8e308); expected a finite number" },
         { "unknown kernel output", ["kernel.options.output=ntkk"], "kernel.options.output: expected one of ntk, nngp" },
         { "unknown top-level field", ["steps=3"], "steps: unknown field; allowed: name," },
         { "bad dtype", ["dtype=float16"], "dtype: must be one of float32, float64" },

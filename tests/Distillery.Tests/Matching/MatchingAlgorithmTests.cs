@@ -79,6 +79,20 @@ public sealed class MatchingAlgorithmTests
             onMessage(formatter(state, exception));
     }
 
+    [Fact]
+    public void Gradient_matching_logs_the_loops_it_runs_and_where_they_come_from()
+    {
+        using var scope = NewDisposeScope();
+        var messages = new List<string>();
+        var options = Small(new DcOptions());
+        options.OuterLoop = null; // 2 images per class: the paper's loops for the nearest setting, 1 → (1, 1)
+        options.Iterations = 1;
+
+        new DcAlgorithm().Distill(Context(Train(), logger: new CallbackLogger(messages.Add)), options);
+
+        messages.Should().Contain("dc: 1 iterations of 1 image updates (outerLoop null: the paper's), 2 passes over the synthetic set between two (innerLoop as set)");
+    }
+
     [Theory]
     [InlineData("dc")]
     [InlineData("dsa")]
@@ -146,6 +160,7 @@ public sealed class MatchingAlgorithmTests
     public void Augmentation_options_are_kept_in_one_spelling_and_dm_takes_none_or_null()
     {
         new DsaOptions { Augmentation = "Color_CROP" }.Augmentation.Should().Be("color_crop");
+        new DmOptions { Augmentation = "NONE" }.Augmentation.Should().BeNull("none and null are one experiment to the run folder's fingerprint");
         new DmOptions { Augmentation = "NONE" }.ParseAugmentation().Should().BeNull();
         new DmOptions { Augmentation = null }.ParseAugmentation().Should().BeNull();
         new DmOptions { Augmentation = null }.Validate().Should().BeEmpty();

@@ -127,4 +127,18 @@ public sealed class ResultsTableTests
         unknown.Should().Throw<Distillery.Abstractions.DistilleryException>()
             .WithMessage("--figures: no run reports 'transfer.testAccuracy'; the runs report: krr.testAccuracy, krr.testCount, krr.testLoss");
     }
+
+    [Fact]
+    public void Every_figure_derived_from_an_accuracy_is_in_percent_and_no_other_is()
+    {
+        PointResult Run(int seed, double accuracy) => new(
+            $"seed-{seed}", [KeyValuePair.Create("experiment", "e")],
+            Metrics(new() { ["testAccuracy"] = accuracy, ["testAccuracySeed0"] = accuracy, ["testAccuracyStd"] = 0.01, ["trainLoss"] = 0.5 }));
+
+        var markdown = new ResultsTable([Run(0, 0.5), Run(1, 0.7)], ["krr.testAccuracySeed0", "krr.testAccuracyStd", "krr.trainLoss"]).ToMarkdown();
+
+        markdown.Should().Contain("| e | 2 | 60.00 ± 14.14 | 1.00 ± 0.00 | 0.5 ± 0 |");
+        ResultsTable.IsPercentage("validation.accuracy").Should().BeTrue();
+        ResultsTable.IsPercentage("transfer.testCount").Should().BeFalse();
+    }
 }
