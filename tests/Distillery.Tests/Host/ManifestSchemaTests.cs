@@ -75,10 +75,11 @@ public sealed class ManifestSchemaTests(BundledPluginsFixture plugins) : IClassF
     {
         var manifest = RunFixtures.SmallKipManifest(steps: 3);
         ManifestOverrides.Apply(manifest, overrides);
-        string[] seenOnlyByTheRun = ["more images per class than the class holds", "missing dataset folder", "cuda on a machine without CUDA"];
+        string[] seenOnlyByTheRun = ["more images per class than the class holds", "missing dataset folder", "cuda on a machine without CUDA",
+                                     "a number beyond a double"]; // the last: JSON Schema has no "finite", and 1e400 is a valid JSON number
 
         if (seenOnlyByTheRun.Contains(mistake))
-            Errors(manifest).Should().BeEmpty($"{mistake} ({expected}) depends on the data or the machine");
+            Errors(manifest).Should().BeEmpty($"{mistake} ({expected}) depends on the data, the machine or the number type");
         else
             Errors(manifest).Should().NotBeEmpty(mistake);
     }
