@@ -32,8 +32,9 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         using var trainFeatures = KipKernelMatrices.TrainFeatures(kernel, train, run.DType); // a fixed draw's features, computed once
 
         run.Progress.Start("kip", options.Steps, state.Step);
-        if (state.Step == 0 && options.EvaluationInterval > 0)
-            run.Progress.Report(new ProgressUpdate(0, null, run.Evaluate(state.Snapshot()))); // the natural-image starting point
+        // The natural-image starting point, or the evaluation a stop interrupted (the resumed run owes it before going on).
+        if ((state.Step == 0 && options.EvaluationInterval > 0) || state.EvaluationPending)
+            run.Progress.Report(new ProgressUpdate(state.Step, null, Evaluate(run, kernel, state, null)));
         while (state.Step < options.Steps)
         {
             if (run.Cancellation.IsCancellationRequested)
@@ -47,21 +48,7 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
 
             IReadOnlyDictionary<string, double>? metrics = null;
             if (options.EvaluationInterval > 0 && state.Step % options.EvaluationInterval == 0 && state.Step < options.Steps)
-            {
-                (kernel as IRedrawableKernel)?.Redraw(null);
-                try
-                {
-                    metrics = run.Evaluate(state.Snapshot());
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopped during the evaluation: report the finished step (a resumed run starts after it), keep it, end.
-                    run.Progress.Report(new ProgressUpdate(state.Step, loss, null));
-                    state.SaveCheckpoint(run);
-                    throw;
-                }
-                LogTemperature(run, state);
-            }
+                metrics = Evaluate(run, kernel, state, loss);
             run.Progress.Report(new ProgressUpdate(state.Step, loss, metrics));
 
             if (options.CheckpointInterval > 0 && state.Step % options.CheckpointInterval == 0)
@@ -73,6 +60,33 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         run.Logger.LogInformation("KIP finished {Steps} steps", options.Steps);
         LogTemperature(run, state);
         return state.Snapshot();
+    }
+
+    /// <summary>
+    /// The periodic evaluation of the support set at <see cref="KipState.Step"/>, on the kernel's initial draw. Stopped
+    /// during it (a transfer evaluation can take minutes), the finished step is reported with its
+    /// <paramref name="loss"/> (when it has not been yet) and checkpointed with the evaluation marked as owed, so that
+    /// the resumed run does it first instead of losing it.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The run was stopped during the evaluation; the checkpoint is written.</exception>
+    private static IReadOnlyDictionary<string, double> Evaluate(DistillationContext run, IKernelFunction kernel, KipState state, double? loss)
+    {
+        (kernel as IRedrawableKernel)?.Redraw(null);
+        IReadOnlyDictionary<string, double> metrics;
+        try
+        {
+            metrics = run.Evaluate(state.Snapshot());
+        }
+        catch (OperationCanceledException)
+        {
+            if (loss is not null) run.Progress.Report(new ProgressUpdate(state.Step, loss, null));
+            state.EvaluationPending = true;
+            state.SaveCheckpoint(run);
+            throw;
+        }
+        state.EvaluationPending = false;
+        LogTemperature(run, state);
+        return metrics;
     }
 
     /// <summary>

@@ -35,6 +35,15 @@ internal sealed class KipState : IDisposable
     public Adam? TargetOptimizer { get; }
     public long Step { get; set; }
 
+    /// <summary>
+    /// True when a stop interrupted the periodic evaluation at <see cref="Step"/>: the checkpoint records it and a resumed
+    /// run evaluates before its next step, so that no evaluation is lost.
+    /// </summary>
+    public bool EvaluationPending { get; set; }
+
+    /// <summary>The checkpoint tensor (a 0-d bool) holding <see cref="EvaluationPending"/>; checkpoints written before it existed lack it (false).</summary>
+    private const string EvaluationPendingName = "evaluation.pending";
+
     /// <summary>log τ of the Platt-scaled cross-entropy, 0-dimensional; null with the MSE loss. Owned by the state.</summary>
     public Tensor? LogTemperature { get; }
     public Adam? TemperatureOptimizer { get; }
@@ -82,6 +91,8 @@ internal sealed class KipState : IDisposable
             tensors["adam.logTemperature.m"] = TemperatureOptimizer.FirstMoment;
             tensors["adam.logTemperature.v"] = TemperatureOptimizer.SecondMoment;
         }
+        using var pending = tensor(EvaluationPending);
+        tensors[EvaluationPendingName] = pending;
         run.Checkpoints.Save(Step, tensors);
     }
 
@@ -99,6 +110,7 @@ internal sealed class KipState : IDisposable
             TemperatureOptimizer.Restore(checkpoint.Require("adam.logTemperature.m"), checkpoint.Require("adam.logTemperature.v"));
         }
         Step = checkpoint.Step;
+        EvaluationPending = checkpoint.Tensors.TryGetValue(EvaluationPendingName, out var pending) && pending.item<bool>();
     }
 
     public void Dispose()

@@ -29,8 +29,9 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
     {
         var totalUpdates = (long)options.Iterations * updatesPerIteration;
         run.Progress.Start(phase, options.Iterations, state.Updates / updatesPerIteration);
-        if (state.Updates == 0 && options.EvaluationInterval > 0)
-            run.Progress.Report(new ProgressUpdate(0, null, Evaluate(state, unfinishedIterationTensors))); // the starting point
+        // The starting point, or the evaluation a stop interrupted (the resumed run owes it before going on).
+        if ((state.Updates == 0 && options.EvaluationInterval > 0) || state.EvaluationPending)
+            run.Progress.Report(new ProgressUpdate(state.Updates / updatesPerIteration, null, Evaluate(state, unfinishedIterationTensors)));
         var clock = new Stopwatch();
         while (state.Updates < totalUpdates)
         {
@@ -60,7 +61,7 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
                 }
                 catch (OperationCanceledException)
                 {
-                    // Stopped during the evaluation, which checkpointed the iteration: report it, since a resumed run starts after it.
+                    // Stopped during the evaluation, which checkpointed the iteration with the evaluation owed: report its loss now.
                     run.Progress.Report(new ProgressUpdate(iteration, loss, null));
                     throw;
                 }
@@ -77,17 +78,21 @@ internal sealed class MatchingLoop(DistillationContext run, string phase, Matchi
 
     /// <summary>
     /// The evaluators' figures for a snapshot of the set, which is freed afterwards (the host keeps no reference). A stop
-    /// during the evaluation (a long transfer) checkpoints the finished updates before it ends the run.
+    /// during the evaluation (a long transfer) checkpoints the finished updates, with the evaluation marked as owed (a
+    /// resumed run does it first), before it ends the run.
     /// </summary>
     private IReadOnlyDictionary<string, double> Evaluate(SyntheticSet state, Func<IEnumerable<KeyValuePair<string, Tensor>>> unfinishedIterationTensors)
     {
         var snapshot = state.Snapshot();
         try
         {
-            return run.Evaluate(snapshot);
+            var metrics = run.Evaluate(snapshot);
+            state.EvaluationPending = false;
+            return metrics;
         }
         catch (OperationCanceledException)
         {
+            state.EvaluationPending = true;
             Save(state, unfinishedIterationTensors);
             throw;
         }

@@ -46,6 +46,15 @@ internal sealed class SyntheticSet : IDisposable
     public double LossSum { get; set; }
 
     /// <summary>
+    /// True when a stop interrupted the periodic evaluation after <see cref="Updates"/> updates: the checkpoint records it
+    /// and a resumed run evaluates before its next update, so that no evaluation is lost.
+    /// </summary>
+    public bool EvaluationPending { get; set; }
+
+    /// <summary>The checkpoint tensor (a 0-d bool) holding <see cref="EvaluationPending"/>; checkpoints written before it existed lack it (false).</summary>
+    private const string EvaluationPendingName = "evaluation.pending";
+
+    /// <summary>
     /// The starting set — random real images of each class from <c>&lt;prefix&gt;.support-init</c>, or standard normal
     /// noise from the same stream — then, when the run folder holds a checkpoint, its state. Returns the checkpoint too
     /// (null on a fresh start), for what else the algorithm saved in it.
@@ -96,12 +105,14 @@ internal sealed class SyntheticSet : IDisposable
     public void SaveCheckpoint(RunContext run, IEnumerable<KeyValuePair<string, Tensor>> extra)
     {
         using var lossSum = tensor(LossSum, dtype: ScalarType.Float64);
+        using var pending = tensor(EvaluationPending);
         var tensors = new Dictionary<string, Tensor>
         {
             ["images"] = Images,
             ["classes"] = Classes,
             ["sgd.images.velocity"] = Optimizer.Velocity,
             ["iteration.lossSum"] = lossSum,
+            [EvaluationPendingName] = pending,
         };
         foreach (var (name, value) in extra) tensors[name] = value;
         run.Checkpoints.Save(Updates, tensors);
@@ -115,6 +126,7 @@ internal sealed class SyntheticSet : IDisposable
         Optimizer.Restore(checkpoint.Require("sgd.images.velocity"));
         LossSum = checkpoint.Require("iteration.lossSum").item<double>();
         Updates = checkpoint.Step;
+        EvaluationPending = checkpoint.Tensors.TryGetValue(EvaluationPendingName, out var pending) && pending.item<bool>();
     }
 
     public void Dispose()

@@ -151,8 +151,14 @@ public sealed class MatchingAlgorithmTests
         act.Should().Throw<OperationCanceledException>();
         store.Saved.Should().ContainSingle("the finished iterations are checkpointed before the stop ends the run")
             .Which.Step.Should().Be(2 * updatesPerIteration);
+        store.Saved[0].Tensors["evaluation.pending"].item<bool>().Should().BeTrue("the checkpoint records the evaluation it owes");
 
-        var resumed = Distill(algorithm, Context(train, checkpoints: store));
+        // The resumed run first does the evaluation the stop interrupted, at iteration 2, then goes on.
+        var resumedProgress = new RecordingProgress();
+        var figure = new Dictionary<string, double> { ["probe.figure"] = 1 };
+        var resumed = DistillEvaluatingEveryIteration(algorithm, Context(train, checkpoints: store, progress: resumedProgress, evaluate: _ => figure));
+        resumedProgress.Updates.Select(u => (u.Step, u.Loss is null, u.Metrics == figure)).Should().Equal((2L, true, true), (3L, false, false));
+        store.Saved[^1].Tensors["evaluation.pending"].item<bool>().Should().BeFalse();
         BitIdentical(resumed.Images, uninterrupted.Images).Should().BeTrue("evaluations draw nothing the algorithm depends on, and the resumed run ends where the uninterrupted one does");
     }
 

@@ -259,6 +259,41 @@ public sealed class KipAlgorithmTests
     }
 
     [Fact]
+    public void Stopped_during_a_periodic_evaluation_resumes_with_that_evaluation_then_the_remaining_steps()
+    {
+        using var scope = NewDisposeScope();
+        var train = Train();
+        var options = Options(12);
+        options.EvaluationInterval = 5;
+        var uninterrupted = new KipAlgorithm().Distill(Context(train), options);
+
+        // The stop arrives inside the evaluation at step 5, as a long transfer evaluation sees it.
+        var store = new InMemoryCheckpointStore();
+        using var cancellation = new CancellationTokenSource();
+        var interrupted = new RecordingProgress();
+        var act = () => new KipAlgorithm().Distill(Context(train, checkpoints: store, progress: interrupted, cancellation: cancellation.Token, evaluate: _ =>
+        {
+            if (interrupted.Updates.Count == 5) cancellation.Cancel(); // step 0's evaluation and steps 1–4 reported
+            cancellation.Token.ThrowIfCancellationRequested();
+            return new Dictionary<string, double>();
+        }), options);
+        act.Should().Throw<OperationCanceledException>();
+        interrupted.Updates[^1].Should().Match<ProgressUpdate>(u => u.Step == 5 && u.Loss != null && u.Metrics == null, "the finished step is reported, its figures are owed");
+        store.Saved.Should().ContainSingle().Which.Step.Should().Be(5);
+        store.Saved[0].Tensors["evaluation.pending"].item<bool>().Should().BeTrue();
+
+        var resumedProgress = new RecordingProgress();
+        var figure = new Dictionary<string, double> { ["probe.figure"] = 1 };
+        var resumed = new KipAlgorithm().Distill(Context(train, checkpoints: store, progress: resumedProgress, evaluate: _ => figure), options);
+
+        resumedProgress.Updates.Where(u => u.Metrics is not null).Select(u => u.Step).Should().Equal(5, 10);
+        resumedProgress.Updates[0].Should().Match<ProgressUpdate>(u => u.Step == 5 && u.Loss == null, "the owed evaluation comes first, without a second loss for step 5");
+        resumedProgress.Updates.Skip(1).Select(u => u.Step).Should().Equal(Enumerable.Range(6, 7).Select(i => (long)i));
+        store.Saved[^1].Tensors["evaluation.pending"].item<bool>().Should().BeFalse();
+        BitIdentical(resumed.Images, uninterrupted.Images).Should().BeTrue("an evaluation draws nothing the steps depend on");
+    }
+
+    [Fact]
     public void More_images_per_class_than_a_class_has_is_a_clear_error()
     {
         using var scope = NewDisposeScope();
