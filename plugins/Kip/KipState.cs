@@ -41,9 +41,6 @@ internal sealed class KipState : IDisposable
     /// </summary>
     public bool EvaluationPending { get; set; }
 
-    /// <summary>The checkpoint tensor (a 0-d bool) holding <see cref="EvaluationPending"/>; checkpoints written before it existed lack it (false).</summary>
-    private const string EvaluationPendingName = "evaluation.pending";
-
     /// <summary>log τ of the Platt-scaled cross-entropy, 0-dimensional; null with the MSE loss. Owned by the state.</summary>
     public Tensor? LogTemperature { get; }
     public Adam? TemperatureOptimizer { get; }
@@ -92,7 +89,7 @@ internal sealed class KipState : IDisposable
             tensors["adam.logTemperature.v"] = TemperatureOptimizer.SecondMoment;
         }
         using var pending = tensor(EvaluationPending);
-        tensors[EvaluationPendingName] = pending;
+        tensors[Checkpoint.EvaluationPendingName] = pending;
         run.Checkpoints.Save(Step, tensors);
     }
 
@@ -110,7 +107,7 @@ internal sealed class KipState : IDisposable
             TemperatureOptimizer.Restore(checkpoint.Require("adam.logTemperature.m"), checkpoint.Require("adam.logTemperature.v"));
         }
         Step = checkpoint.Step;
-        EvaluationPending = checkpoint.Tensors.TryGetValue(EvaluationPendingName, out var pending) && pending.item<bool>();
+        EvaluationPending = checkpoint.EvaluationPending;
     }
 
     public void Dispose()

@@ -51,9 +51,6 @@ internal sealed class SyntheticSet : IDisposable
     /// </summary>
     public bool EvaluationPending { get; set; }
 
-    /// <summary>The checkpoint tensor (a 0-d bool) holding <see cref="EvaluationPending"/>; checkpoints written before it existed lack it (false).</summary>
-    private const string EvaluationPendingName = "evaluation.pending";
-
     /// <summary>
     /// The starting set — random real images of each class from <c>&lt;prefix&gt;.support-init</c>, or standard normal
     /// noise from the same stream — then, when the run folder holds a checkpoint, its state. Returns the checkpoint too
@@ -112,7 +109,7 @@ internal sealed class SyntheticSet : IDisposable
             ["classes"] = Classes,
             ["sgd.images.velocity"] = Optimizer.Velocity,
             ["iteration.lossSum"] = lossSum,
-            [EvaluationPendingName] = pending,
+            [Checkpoint.EvaluationPendingName] = pending,
         };
         foreach (var (name, value) in extra) tensors[name] = value;
         run.Checkpoints.Save(Updates, tensors);
@@ -126,7 +123,7 @@ internal sealed class SyntheticSet : IDisposable
         Optimizer.Restore(checkpoint.Require("sgd.images.velocity"));
         LossSum = checkpoint.Require("iteration.lossSum").item<double>();
         Updates = checkpoint.Step;
-        EvaluationPending = checkpoint.Tensors.TryGetValue(EvaluationPendingName, out var pending) && pending.item<bool>();
+        EvaluationPending = checkpoint.EvaluationPending;
     }
 
     public void Dispose()

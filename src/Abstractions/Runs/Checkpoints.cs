@@ -18,6 +18,18 @@ public sealed record Checkpoint(long Step, IReadOnlyDictionary<string, Tensor> T
     public Tensor Require(string name) => Tensors.TryGetValue(name, out var tensor)
         ? tensor
         : throw new DistilleryException($"the checkpoint at step {Step} has no '{name}' tensor; it was written by a different experiment");
+
+    /// <summary>
+    /// The name under which an algorithm saves a 0-d bool tensor, true when a stop interrupted the periodic evaluation at
+    /// <see cref="Step"/> (see <see cref="DistillationContext.Evaluate"/>): the run resumed from it owes that evaluation.
+    /// </summary>
+    public const string EvaluationPendingName = "evaluation.pending";
+
+    /// <summary>
+    /// True when the checkpoint marks the evaluation at <see cref="Step"/> as owed (<see cref="EvaluationPendingName"/>);
+    /// false when it holds no such tensor (it was saved between steps, or before the mark existed).
+    /// </summary>
+    public bool EvaluationPending => Tensors.TryGetValue(EvaluationPendingName, out var pending) && pending.item<bool>();
 }
 
 /// <summary>

@@ -154,7 +154,7 @@ public sealed class DistillationContext : RunContext
     /// reported in <see cref="ProgressUpdate.Metrics"/> at the step. The caller keeps the support set (pass a detached
     /// snapshot); it is not retained. Evaluators draw no randomness that the algorithm's streams depend on. When the run is
     /// stopped during the evaluation it throws <see cref="OperationCanceledException"/>: catch it, save a checkpoint of the
-    /// finished steps that records the evaluation as owed (e.g. a 0-d bool tensor), and rethrow, as between steps; a run
+    /// finished steps that records the evaluation as owed (<see cref="Checkpoint.EvaluationPendingName"/>), and rethrow, as between steps; a run
     /// resumed from that checkpoint evaluates before its next step, or the step's figures are lost.
     /// </summary>
     public Func<SupportSet, IReadOnlyDictionary<string, double>> Evaluate { get; init; } = _ => new Dictionary<string, double>();

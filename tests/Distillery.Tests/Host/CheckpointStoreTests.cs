@@ -56,6 +56,23 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_owed_evaluation_survives_the_file_and_a_checkpoint_without_the_mark_owes_none()
+    {
+        var store = SavedAt(100); // no mark: saved between steps, or by a version before the mark existed
+        using var owed = torch.tensor(true);
+        using var images = torch.zeros(2, 3);
+        store.Save(200, new Dictionary<string, Tensor> { ["images"] = images, [Distillery.Abstractions.Runs.Checkpoint.EvaluationPendingName] = owed });
+
+        var latest = store.LoadLatest()!;
+        latest.Step.Should().Be(200);
+        latest.EvaluationPending.Should().BeTrue();
+        new Distillery.Abstractions.Runs.Checkpoint(100, new Dictionary<string, Tensor> { ["images"] = images }).EvaluationPending.Should().BeFalse();
+        using var settled = torch.tensor(false);
+        new Distillery.Abstractions.Runs.Checkpoint(300, new Dictionary<string, Tensor> { [Distillery.Abstractions.Runs.Checkpoint.EvaluationPendingName] = settled })
+            .EvaluationPending.Should().BeFalse();
+    }
+
+    [Fact]
     public void A_new_store_on_the_same_folder_finds_the_checkpoints()
     {
         SavedAt(100, 200);
