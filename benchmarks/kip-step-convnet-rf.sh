@@ -5,11 +5,16 @@
 # The same harness (benchmarks/KipStepBenchmark/Program.cs of HEAD, which uses no API newer than the base) is built
 # against the plugins of the base commit, in a temporary git worktree, and of HEAD.
 #
-#   benchmarks/kip-step-convnet-rf.sh [steps=5] [more KipStepBenchmark options, e.g. --redraw fixed]
-#   BASE=<commit> (default f9e864b), OMP_NUM_THREADS (default 1), TORCH=0 skips the PyTorch peer.
+# Each of the three runs under both C-heap settings, one after the other: glibc's default malloc, and freed memory kept
+# for reuse (what the distillery host sets at start-up, src/Engine/Runs/NativeHeap.cs; given here to every process,
+# the Python peer included, as GLIBC_TUNABLES, because neither the harness nor Python calls mallopt).
 #
-# Expect about 40 minutes on one thread: before the change a step takes tens of seconds, and (b) after it starts by
-# computing the features of all 60,000 training images (its "first step" figure).
+#   benchmarks/kip-step-convnet-rf.sh [steps=5] [more KipStepBenchmark options, e.g. --train 1500 --warm-up 1]
+#   BASE=<commit> (default f9e864b), OMP_NUM_THREADS (default 1), TORCH=0 skips the PyTorch peer,
+#   PEER_ARGS (default "--warm-up 1") more options for the peer, HEAPS (default "default kept") the heap settings.
+#
+# Expect about 25 minutes on one thread with --train 1500 --warm-up 1: before the change a step takes tens of seconds,
+# and (b) after it starts by computing the features of the training images (its "first step" figure).
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 base=${BASE:-f9e864b}
@@ -26,14 +31,24 @@ echo "building the harness against $base and HEAD ($(git -C "$root" rev-parse --
 dotnet build -c Release "$work/base/benchmarks/KipStepBenchmark" -o "$work/base-bin" -nologo -v q >/dev/null
 dotnet build -c Release "$root/benchmarks/KipStepBenchmark" -o "$work/head-bin" -nologo -v q >/dev/null
 
-echo "== before: $base"
-dotnet "$work/base-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
-echo "== after: HEAD"
-dotnet "$work/head-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
 python=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (a pyenv python3 first on PATH lacks it)
-if [ "${TORCH:-1}" != 0 ]; then
-  echo "== PyTorch peer (benchmarks/reference/rfad_step_torch.py)"
-  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw perStep
-  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed
-  "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" --redraw fixed --cache
-fi
+for heap in ${HEAPS:-default kept}; do
+  case $heap in
+    default) tunables= ;;
+    kept) tunables=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647 ;;
+    *) echo "HEAPS: unknown setting '$heap' (allowed: default, kept)" >&2; exit 2 ;;
+  esac
+  export GLIBC_TUNABLES=$tunables
+  echo "==== C heap: $heap${tunables:+ (GLIBC_TUNABLES=$tunables)}"
+  echo "== before: $base"
+  dotnet "$work/base-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
+  echo "== after: HEAD"
+  dotnet "$work/head-bin/KipStepBenchmark.dll" convnet-rf "$steps" "$@"
+  if [ "${TORCH:-1}" != 0 ]; then
+    echo "== PyTorch peer (benchmarks/reference/rfad_step_torch.py)"
+    # shellcheck disable=SC2086  # PEER_ARGS is a list of options
+    for mode in "--redraw perStep" "--redraw perStep --looped" "--redraw fixed --looped"; do
+      "$python" "$root/benchmarks/reference/rfad_step_torch.py" --steps "$steps" ${PEER_ARGS:---warm-up 1} $mode
+    done
+  fi
+done
