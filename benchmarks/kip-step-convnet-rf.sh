@@ -13,7 +13,7 @@
 #   BASE=<commit> (default f9e864b), OMP_NUM_THREADS (default 1), TORCH=0 skips the PyTorch peer,
 #   PEER_ARGS (default "--warm-up 1") more options for the peer, HEAPS (default "default kept") the heap settings.
 #
-# Expect about 25 minutes on one thread with --train 1500 --warm-up 1: before the change a step takes tens of seconds,
+# Expect about 40 minutes on one thread with --train 1500 --warm-up 1 (2026-12-06): before the change a step takes tens of seconds,
 # and (b) after it starts by computing the features of the training images (its "first step" figure).
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
