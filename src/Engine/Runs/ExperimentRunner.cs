@@ -47,7 +47,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         ClaimFolder(folder, resolvedManifest, held, data);
 
         var recorder = RunRecorder.Open(plan, folder, display, logger); // TensorBoard and progress.png
-        using var progress = new ProgressLog(folder.ProgressLog, recorder);
+        using var progress = new ProgressLog(folder.ProgressLog, recorder, clock); // goes on from the earlier attempts' time
         // The test features of a fixed kernel draw are computed once and reused by every (periodic) evaluation.
         using var featureCaches = new FeatureCaches();
         var baseContext = new DistillationContextBuilder(device, dtype, manifest.Seed, logger, progress, cancellation, featureCaches);
@@ -95,7 +95,7 @@ public sealed class ExperimentRunner(ILogger<ExperimentRunner> logger)
         WriteDistilledSet(folder, supportSet, data);
         recorder.Finished(evaluations, folder.ImageGrid);
 
-        var metrics = new RunMetrics(evaluations, clock.Elapsed.TotalSeconds, PeakMemory.ResidentBytes(), supportSet.Count)
+        var metrics = new RunMetrics(evaluations, progress.RunSeconds, PeakMemory.ResidentBytes(), supportSet.Count)
         {
             EvaluatedOn = data.EvaluatedOn,
         };

@@ -8,20 +8,43 @@ namespace Distillery.Engine.Runs;
 /// Writes progress as JSON lines to the run folder's progress.jsonl (<see cref="ProgressRecord"/>: a start line per
 /// phase, then a line per step) and passes it on to a display: a bar on a terminal, periodic log lines otherwise.
 /// </summary>
-/// <param name="path">The progress journal, appended to (a resumed run goes on after the earlier attempt's lines).</param>
-/// <param name="display">Where progress is shown as well.</param>
-public sealed class ProgressLog(string path, IProgressDisplay display) : IProgressReporter, IDisposable
+/// <remarks>
+/// Time carries over from one attempt to the next: <c>elapsedSeconds</c> and <see cref="RunSeconds"/> go on from the
+/// time the journal last recorded (<see cref="ProgressJournal.RecordedSeconds"/>), so a run resumed after a kill or a
+/// stop reports the wall time of all its attempts, not only the last one's.
+/// </remarks>
+public sealed class ProgressLog : IProgressReporter, IDisposable
 {
-    private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly StreamWriter _writer;
+    private readonly IProgressDisplay _display;
+    private readonly Stopwatch _clock;
+    private readonly double _earlierSeconds;
     private string _phase = "";
+
+    /// <summary>Opens the journal for appending, after reading how much time its earlier attempts recorded.</summary>
+    /// <param name="path">The progress journal, appended to (a resumed run goes on after the earlier attempts' lines).</param>
+    /// <param name="display">Where progress is shown as well.</param>
+    /// <param name="processClock">This attempt's clock, started when the attempt began (so that loading the data counts); null: from now.</param>
+    public ProgressLog(string path, IProgressDisplay display, Stopwatch? processClock = null)
+    {
+        _display = display;
+        _earlierSeconds = ProgressRecord.ReadFile(path).RecordedSeconds;
+        _clock = processClock ?? Stopwatch.StartNew();
+        // A killed attempt may have left half a line: end it, so that this attempt's first line is not glued to it.
+        var tornLastLine = File.Exists(path) && new FileInfo(path).Length > 0 && LastByte(path) != (byte)'\n';
+        _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+        if (tornLastLine) _writer.WriteLine();
+    }
+
+    /// <summary>Wall-clock seconds of the run so far: the earlier attempts' recorded time plus this attempt's.</summary>
+    public double RunSeconds => _earlierSeconds + _clock.Elapsed.TotalSeconds;
 
     /// <summary>Writes a <see cref="PhaseStartRecord"/> line and passes the start on to the display.</summary>
     public void Start(string phase, long totalSteps, long firstStep = 0)
     {
         _phase = phase;
         _writer.WriteLine(new PhaseStartRecord(phase, totalSteps, firstStep, Elapsed()).ToJsonLine());
-        display.Start(phase, totalSteps, firstStep);
+        _display.Start(phase, totalSteps, firstStep);
     }
 
     /// <summary>Writes a <see cref="StepRecord"/> line and passes the update on to the display.</summary>
@@ -29,13 +52,20 @@ public sealed class ProgressLog(string path, IProgressDisplay display) : IProgre
     {
         var figures = update.Metrics ?? new Dictionary<string, double>();
         _writer.WriteLine(new StepRecord(_phase, update.Step, Elapsed(), update.Loss, figures).ToJsonLine());
-        display.Report(update);
+        _display.Report(update);
     }
 
     /// <summary>Closes the file.</summary>
     public void Dispose() => _writer.Dispose();
 
-    private double Elapsed() => Math.Round(_clock.Elapsed.TotalSeconds, 3);
+    private double Elapsed() => Math.Round(RunSeconds, 3);
+
+    private static byte LastByte(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(-1, SeekOrigin.End);
+        return (byte)stream.ReadByte();
+    }
 }
 
 /// <summary>Shows progress to a person.</summary>

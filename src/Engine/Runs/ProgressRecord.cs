@@ -15,7 +15,10 @@ namespace Distillery.Engine.Runs;
 /// null and so reads back as absent.
 /// </remarks>
 /// <param name="Phase">The phase the line belongs to (e.g. <c>kip</c>, <c>transfer</c>); "" when a line lacks it.</param>
-/// <param name="ElapsedSeconds">Seconds since this process's run started (rounded to milliseconds), or null when absent.</param>
+/// <param name="ElapsedSeconds">
+/// Wall-clock seconds of the run so far, over all its attempts (a resumed run goes on from the time its journal last
+/// recorded; journals written before that counted each attempt from 0), rounded to milliseconds; null when absent.
+/// </param>
 public abstract record ProgressRecord(string Phase, double? ElapsedSeconds)
 {
     /// <summary>The line as written to progress.jsonl (compact JSON, no newline).</summary>
@@ -64,7 +67,7 @@ public abstract record ProgressRecord(string Phase, double? ElapsedSeconds)
 /// <param name="Phase">The phase that starts.</param>
 /// <param name="TotalSteps">The phase's steps in all; null when a line lacks it.</param>
 /// <param name="FirstStep">The step it starts from: 0, or the checkpoint's step when resumed; null when a line lacks it.</param>
-/// <param name="ElapsedSeconds">Seconds since this process's run started; null when a line lacks it.</param>
+/// <param name="ElapsedSeconds">Wall-clock seconds of the run so far, over all its attempts (<see cref="ProgressRecord"/>); null when a line lacks it.</param>
 public sealed record PhaseStartRecord(string Phase, long? TotalSteps, long? FirstStep, double? ElapsedSeconds)
     : ProgressRecord(Phase, ElapsedSeconds)
 {
@@ -88,7 +91,7 @@ public sealed record PhaseStartRecord(string Phase, long? TotalSteps, long? Firs
 /// </summary>
 /// <param name="Phase">The phase the step belongs to.</param>
 /// <param name="Step">The step; null when a line lacks it or it is not an integer.</param>
-/// <param name="ElapsedSeconds">Seconds since this process's run started; null when a line lacks it.</param>
+/// <param name="ElapsedSeconds">Wall-clock seconds of the run so far, over all its attempts (<see cref="ProgressRecord"/>); null when a line lacks it.</param>
 /// <param name="Loss">The step's loss; null when none was reported (and, read back, when it was not finite).</param>
 /// <param name="Metrics">Figures measured at this step ("evaluator.figure" → value); empty when none were.</param>
 public sealed record StepRecord(string Phase, long? Step, double? ElapsedSeconds, double? Loss, IReadOnlyDictionary<string, double> Metrics)
@@ -114,6 +117,27 @@ public sealed record ProgressJournal(string Path, IReadOnlyList<ProgressRecord> 
     /// <summary>The damage in words, naming the file and at most five line numbers (never the content); null when there is none.</summary>
     public string? Problem => DamagedLines.Count == 0 ? null
         : $"{Path}: line{(DamagedLines.Count > 1 ? "s" : "")} {string.Join(", ", DamagedLines.Take(5))}{(DamagedLines.Count > 5 ? ", …" : "")} damaged (not a JSON object); skipped";
+
+    /// <summary>
+    /// Wall-clock seconds the run had spent, over all its attempts, when the journal's last timed line was written; 0
+    /// when no line has a time. Each attempt goes on from the time its predecessor recorded, so this is the last line's
+    /// <c>elapsedSeconds</c>; journals written before time carried over count each attempt from 0, and there every drop
+    /// of <c>elapsedSeconds</c> starts another attempt whose time is added. Time an attempt spent after its last line
+    /// (a killed one) is not recorded anywhere and so is not counted.
+    /// </summary>
+    public double RecordedSeconds
+    {
+        get
+        {
+            double earlierAttempts = 0, last = 0;
+            foreach (var seconds in Records.Select(r => r.ElapsedSeconds).OfType<double>())
+            {
+                if (seconds < last) earlierAttempts += last;
+                last = seconds;
+            }
+            return earlierAttempts + last;
+        }
+    }
 
     /// <summary>The step lines with a step number, in file order.</summary>
     public IEnumerable<StepRecord> Steps => Records.OfType<StepRecord>().Where(s => s.Step is not null);

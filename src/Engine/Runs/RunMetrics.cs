@@ -11,7 +11,10 @@ namespace Distillery.Engine.Runs;
 /// folder — the runner's resume check, <c>collect</c> and sweep tables, <c>status</c> and the status page — goes through.
 /// </summary>
 /// <param name="Evaluations">evaluator → figure → value (accuracies as fractions); NaN for a non-finite figure, written as null.</param>
-/// <param name="WallSeconds">Wall-clock seconds of the run in this process (a resumed run: since it resumed).</param>
+/// <param name="WallSeconds">
+/// Wall-clock seconds of the run over all its attempts: a resumed or re-evaluated run adds this process's time to the
+/// time its progress journal recorded for the earlier ones (<see cref="ProgressJournal.RecordedSeconds"/>).
+/// </param>
 /// <param name="PeakMemoryBytes">
 /// Peak resident memory of the run, native libtorch allocations included (<see cref="PeakMemory"/>): on Linux the
 /// run's own peak, since the process's peak is reset when each run starts (so each point of an in-process sweep

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Distillery.Engine.Runs;
 using FluentAssertions;
 using Xunit;
 
@@ -20,6 +22,7 @@ public sealed class CancellationTests
         var manifest = RunFixtures.Write(scratch.Path, manifestJson);
         var (interrupted, reference) = (scratch.Combine("interrupted"), scratch.Combine("reference"));
 
+        var attempts = Stopwatch.StartNew(); // every attempt on the interrupted folder, and little else
         foreach (var signal in new[] { "INT", "TERM" })
         {
             using var running = DistilleryProcess.Start(scratch.Path, "run", manifest, "--output", interrupted);
@@ -33,9 +36,18 @@ public sealed class CancellationTests
             Directory.EnumerateFiles(Path.Combine(interrupted, "checkpoints")).Should().NotBeEmpty();
         }
 
+        var beforeLastAttempt = ProgressRecord.ReadFile(Path.Combine(interrupted, "progress.jsonl")).RecordedSeconds;
         var resumed = DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", interrupted);
+        attempts.Stop();
         resumed.ExitCode.Should().Be(0, resumed.ToString());
         resumed.Output.Should().Contain("resuming at step");
+
+        // Wall time counts all three attempts: the journal's clock never goes back, and metrics.json adds the last attempt to the earlier ones.
+        var elapsed = ProgressRecord.ReadFile(Path.Combine(interrupted, "progress.jsonl")).Records.Select(r => r.ElapsedSeconds).OfType<double>().ToList();
+        elapsed.Should().BeInAscendingOrder("each attempt goes on from the time the one before it recorded");
+        var wallSeconds = RunFixtures.Metrics(interrupted)["wallSeconds"]!.GetValue<double>();
+        wallSeconds.Should().BeGreaterThan(beforeLastAttempt).And.BeGreaterThanOrEqualTo(elapsed[^1])
+            .And.BeLessThanOrEqualTo(attempts.Elapsed.TotalSeconds, "no more than the three processes took");
         DistilleryProcess.Run(scratch.Path, "run", manifest, "--output", reference).ExitCode.Should().Be(0);
 
         RunFixtures.Metrics(interrupted)["evaluations"]!.ToJsonString()

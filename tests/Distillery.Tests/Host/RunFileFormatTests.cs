@@ -94,4 +94,45 @@ public sealed class RunFileFormatTests : IDisposable
         journal.Records.Should().HaveCount(2, "a JSON object with fields of the wrong type loses those fields, not the line");
         journal.Steps.Should().ContainSingle().Which.Step.Should().Be(1);
     }
+
+    [Fact]
+    public void A_journal_records_the_time_of_all_attempts()
+    {
+        var path = _temp.File("progress.jsonl");
+        Journal(path, "").RecordedSeconds.Should().Be(0);
+        Journal(path, """{"phase":"kip","event":"start","totalSteps":9,"firstStep":0}""" + "\n").RecordedSeconds.Should().Be(0, "no line has a time");
+        Journal(path, Lines(0.5, 2, 7.25, 9)).RecordedSeconds.Should().Be(9, "each attempt goes on from the last recorded time");
+        Journal(path, Lines(0.5, 2, 7.25, 1, 4, 0.25, 3)).RecordedSeconds.Should().Be(7.25 + 4 + 3,
+            "a journal written before time carried over starts each attempt at 0 again");
+    }
+
+    [Fact]
+    public void A_resumed_progress_log_goes_on_from_the_recorded_time_after_a_torn_line()
+    {
+        var path = _temp.File("progress.jsonl");
+        File.WriteAllText(path, Lines(1, 100) + """{"phase":"kip","st""");   // an attempt killed while writing its last line
+
+        double runSeconds;
+        using (var log = new ProgressLog(path, new LogProgressDisplay(NullLogger.Instance)))
+        {
+            log.Start("kip", totalSteps: 9, firstStep: 5);
+            runSeconds = log.RunSeconds;
+        }
+
+        var journal = ProgressRecord.ReadFile(path);
+        journal.DamagedLines.Should().Equal(3);
+        journal.Records.Should().HaveCount(3);
+        journal.Records[2].Should().BeOfType<PhaseStartRecord>().Which.FirstStep.Should().Be(5, "the new line is not glued to the torn one");
+        journal.Records[2].ElapsedSeconds.Should().BeInRange(100, runSeconds + 0.001, "written before, rounded to milliseconds");
+        runSeconds.Should().BeInRange(100, 160);
+    }
+
+    private static ProgressJournal Journal(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        return ProgressRecord.ReadFile(path);
+    }
+
+    private static string Lines(params double[] elapsed) =>
+        string.Concat(elapsed.Select((e, i) => new StepRecord("kip", i, e, 0.5, new Dictionary<string, double>()).ToJsonLine() + "\n"));
 }
