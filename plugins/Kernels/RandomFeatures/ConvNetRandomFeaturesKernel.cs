@@ -55,7 +55,7 @@ public enum FeatureCacheStorage
 /// <param name="EvaluationModels">Networks in the initial draw (evaluation, Label Solve, every use outside a KIP step); its first <paramref name="Models"/> are the fixed training draw.</param>
 /// <param name="Redraw">Whether a KIP step draws fresh networks.</param>
 /// <param name="FeatureCache">How cached features of a fixed image set are stored.</param>
-/// <param name="BlockSize">Images per forward batch through the networks (bounds memory).</param>
+/// <param name="BlockSize">Images per forward batch through the networks, at most (bounds memory; on the CPU fewer, see <c>RandomConvNetEnsemble.CpuActivationBytes</c>).</param>
 public sealed record RandomFeatureSampling(int Models, int EvaluationModels, RedrawMode Redraw, FeatureCacheStorage FeatureCache, int BlockSize);
 
 /// <summary>Options of the <c>convnet-rf</c> kernel (the manifest's <c>kernel.options</c>).</summary>
@@ -97,7 +97,8 @@ public sealed class ConvNetRandomFeaturesOptions
     public FeatureCacheStorage FeatureCache { get; set; } = FeatureCacheStorage.Full;
 
     /// <summary>Images per forward batch.</summary>
-    [Range(1, int.MaxValue), Description("Images per forward batch through the networks (bounds memory).")]
+    [Range(1, int.MaxValue), Description("Images per forward batch through the networks (bounds memory); on the CPU fewer when " +
+                                         "a batch's largest activation would exceed 32 MiB, which glibc would map afresh at every step.")]
     public int BlockSize { get; set; } = 500;
 
     /// <summary><see cref="EvaluationModels"/>, or <see cref="Models"/> when null.</summary>
