@@ -55,7 +55,7 @@ public enum FeatureCacheStorage
 /// <param name="EvaluationModels">Networks in the initial draw (evaluation, Label Solve, every use outside a KIP step); its first <paramref name="Models"/> are the fixed training draw.</param>
 /// <param name="Redraw">Whether a KIP step draws fresh networks.</param>
 /// <param name="FeatureCache">How cached features of a fixed image set are stored.</param>
-/// <param name="BlockSize">Images per forward batch through the networks, at most (bounds memory; on the CPU fewer, see <c>RandomConvNetEnsemble.CpuActivationBytes</c>).</param>
+/// <param name="BlockSize">Images per forward batch through the networks, at most (bounds memory; on the CPU fewer, see <see cref="Abstractions.Numerics.CpuBlocks"/>).</param>
 public sealed record RandomFeatureSampling(int Models, int EvaluationModels, RedrawMode Redraw, FeatureCacheStorage FeatureCache, int BlockSize);
 
 /// <summary>Options of the <c>convnet-rf</c> kernel (the manifest's <c>kernel.options</c>).</summary>

@@ -1,3 +1,5 @@
+using Distillery.Abstractions.Architectures;
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,6 +24,7 @@ namespace Distillery.Kernels.RandomFeatures;
 /// </remarks>
 internal sealed class RandomConvNetEnsemble : IDisposable
 {
+    private readonly Architecture architecture;
     private readonly RandomFeatureNetwork network;
     private readonly int blockSize;
     private readonly int models;
@@ -29,11 +32,14 @@ internal sealed class RandomConvNetEnsemble : IDisposable
     private readonly Tensor[] biases;  // block l: [M·width_l]
 
     /// <summary>
-    /// Draws M = <paramref name="models"/> networks of <paramref name="network"/> on the CPU from <paramref name="seed"/>,
+    /// Draws M = <paramref name="models"/> networks of <paramref name="network"/> (the random-feature form of
+    /// <paramref name="architecture"/>) on the CPU from <paramref name="seed"/>,
     /// then moves them to <paramref name="device"/>; <see cref="Features"/> runs <paramref name="blockSize"/> images at a time.
     /// </summary>
-    public RandomConvNetEnsemble(RandomFeatureNetwork network, int blockSize, int models, long seed, long inputChannels, ScalarType dtype, Device device)
+    public RandomConvNetEnsemble(Architecture architecture, RandomFeatureNetwork network, int blockSize, int models, long seed, long inputChannels,
+                                 ScalarType dtype, Device device)
     {
+        this.architecture = architecture;
         this.network = network;
         this.blockSize = blockSize;
         this.models = models;
@@ -85,35 +91,18 @@ internal sealed class RandomConvNetEnsemble : IDisposable
         device.type == images.device_type && (device.index < 0 ? 0 : device.index) == (images.device_index < 0 ? 0 : images.device_index);
 
     /// <summary>
-    /// The most bytes one activation tensor of a block may take on the CPU: half of glibc's 64 MiB thread-arena heap.
-    /// A run's tensor work runs on a pool thread, whose allocations come from such a heap; glibc serves a larger block
-    /// with a fresh <c>mmap</c> and unmaps it when freed, whatever the host's heap setting (NativeHeap), so each step
-    /// would fault in every page again. At 50 images per class (a 500-image support block, width 64, 28×28: 100 MB) a KIP
-    /// step took 2.1 s that way and 0.58 s in blocks of 100, with bit-identical losses (README "Native heap").
-    /// </summary>
-    internal const long CpuActivationBytes = 32L << 20;
-
-    /// <summary>
     /// Φ(images) [n, M·F] for images [n, C, H, W], computed in blocks of at most <c>blockSize</c> images — on the CPU
-    /// fewer, so that no activation of a block exceeds <see cref="CpuActivationBytes"/>. Each image's features are its
-    /// own, so blocking does not change them. The caller owns the result.
+    /// fewer, so that no activation of a block exceeds <see cref="CpuBlocks.ActivationBytes"/> (glibc would map it afresh
+    /// at every step). Each image's features are its own, so blocking does not change them. The caller owns the result.
     /// </summary>
     public Tensor Features(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var perBlock = ImagesPerBlock(images);
+        var perBlock = CpuBlocks.Examples(architecture.LargestActivation(FeatureShape.OfBatch(images.shape)), images.dtype, images.device_type, blockSize);
         var blocks = new List<Tensor>();
         for (long start = 0; start < images.shape[0]; start += perBlock)
             blocks.Add(BlockFeatures(images.narrow(0, start, Math.Min(perBlock, images.shape[0] - start))));
         return (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Images per block for <paramref name="images"/>: <c>blockSize</c>, on the CPU capped by the largest activation per image.</summary>
-    private long ImagesPerBlock(Tensor images)
-    {
-        if (images.device_type != DeviceType.CPU) return blockSize; // CUDA's caching allocator reuses blocks of any size
-        var bytes = network.LargestActivation(images.shape[1], images.shape[2], images.shape[3]) * images.element_size();
-        return Math.Clamp(CpuActivationBytes / bytes, 1, blockSize);
     }
 
     private Tensor BlockFeatures(Tensor images)

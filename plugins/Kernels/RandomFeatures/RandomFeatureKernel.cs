@@ -135,7 +135,7 @@ public sealed class RandomFeatureKernel : IRedrawableKernel, IFeatureMapKernel, 
         if (!RandomConvNetEnsemble.SameDevice(Device, images) || images.dtype != drawDType)
             throw new ArgumentException(
                 $"convnet-rf: the kernel was created for {drawDType} tensors on {Device}, but got {images.dtype} images on {images.device}");
-        ensemble = new RandomConvNetEnsemble(Network, options.BlockSize, models, seed, images.shape[1], drawDType, Device);
+        ensemble = new RandomConvNetEnsemble(Architecture, Network, options.BlockSize, models, seed, images.shape[1], drawDType, Device);
         return ensemble;
     }
 

@@ -46,22 +46,4 @@ public sealed record RandomFeatureNetwork(IReadOnlyList<RandomFeatureBlock> Bloc
             throw Unsupported(Math.Min(at + 1, layers.Count - 1), "expected exactly one Dense, the readout, after it");
         return new RandomFeatureNetwork(blocks, layers[at] is Layer.GlobalAvgPool, readout);
     }
-
-    /// <summary>
-    /// Values in the largest tensor one network holds for one image of [<paramref name="channels"/>, <paramref name="height"/>,
-    /// <paramref name="width"/>]: the input, or a conv's output at its block's input resolution (SAME padding), each
-    /// pool shrinking the resolution to ⌊(size − window) / stride⌋ + 1 for the next block.
-    /// </summary>
-    public long LargestActivation(long channels, long height, long width)
-    {
-        var largest = channels * height * width;
-        foreach (var (conv, pool) in Blocks)
-        {
-            largest = Math.Max(largest, conv.Channels * height * width);
-            if (pool is null) continue;
-            height = (height - pool.Window) / pool.Stride + 1;
-            width = (width - pool.Window) / pool.Stride + 1;
-        }
-        return largest;
-    }
 }

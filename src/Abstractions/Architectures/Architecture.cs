@@ -98,6 +98,14 @@ public sealed class Architecture : IEquatable<Architecture>
         return shapes;
     }
 
+    /// <summary>
+    /// Values in the largest tensor the network holds for one example of shape <paramref name="input"/>: the input or a
+    /// layer's output (<see cref="Shapes"/>). Times the batch and the element size, it is what one activation of a batch
+    /// takes, for sizing blocks (<see cref="Numerics.CpuBlocks"/>).
+    /// </summary>
+    /// <exception cref="ArchitectureException">A layer cannot take its input.</exception>
+    public long LargestActivation(FeatureShape input) => Shapes(input).Max(shape => shape.Size);
+
     /// <inheritdoc/>
     public bool Equals(Architecture? other) => other is not null && Layers.SequenceEqual(other.Layers);
 

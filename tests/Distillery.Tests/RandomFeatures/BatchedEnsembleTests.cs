@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using Distillery.Kernels.RandomFeatures;
@@ -39,7 +40,7 @@ public sealed class BatchedEnsembleTests
         using var scope = NewDisposeScope();
         // Width 64 at 28×28: 64·784 floats (196 KiB) per image, so blocks of ⌊32 MiB / 196 KiB⌋ = 167 images, not 500.
         var options = new ConvNetRandomFeaturesOptions { Models = 1, Width = 64, Depth = 2, BlockSize = 500 };
-        RandomFeatureNetwork.From(options.Describe()).LargestActivation(1, 28, 28).Should().Be(64 * 28 * 28);
+        options.Describe().LargestActivation(FeatureShape.Image(1, 28, 28)).Should().Be(64 * 28 * 28);
         var images = RandomFeatureTestSupport.RandomImages(5, 400, 1, 28).to(float32);
         var kernel = (IFeatureMapKernel)new ConvNetRandomFeaturesKernel().Create(Run32(), options);
 
@@ -49,14 +50,6 @@ public sealed class BatchedEnsembleTests
         var largest = reference.abs().max().item<float>();
         capped.sub(reference).abs().max().item<float>().Should().BeLessThanOrEqualTo(1e-6f * Math.Max(1f, largest));
     }
-
-    [Theory]
-    [InlineData(3, 0, 32, 3 * 32 * 32)]      // no blocks: the input
-    [InlineData(1, 2, 28, 64 * 28 * 28)]     // the first conv's output
-    [InlineData(3, 3, 7, 64 * 7 * 7)]        // pools of 7 → 3 → 1 shrink the later ones
-    public void The_largest_activation_is_the_input_or_a_conv_output_at_its_resolution(int channels, int depth, int size, long expected) =>
-        RandomFeatureNetwork.From(new ConvNetRandomFeaturesOptions { Width = 64, Depth = depth }.Describe())
-            .LargestActivation(channels, size, size).Should().Be(expected);
 
     [Fact]
     public void Compute_is_the_feature_products_plus_the_bias_variance()
