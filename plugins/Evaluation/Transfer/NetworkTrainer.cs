@@ -1,4 +1,5 @@
 using Distillery.Abstractions;
+using Distillery.Abstractions.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,10 +14,17 @@ namespace Distillery.Evaluation.Transfer;
 public sealed class NetworkTrainer(TransferOptions options, string learningRateOption)
 {
     /// <summary>Trains <paramref name="network"/> in place; returns the loss of the last step.</summary>
+    /// <param name="examplesPerChunk">
+    /// Images per forward and backward pass, ≥ 1: a larger batch is run in chunks whose gradients add up to the batch's
+    /// (each chunk's mean loss weighted by its share; the networks have no batch statistics), so that no activation is
+    /// mapped afresh at every step (<see cref="CpuBlocks.Mapped"/>). Chunking changes only floating-point rounding.
+    /// </param>
     /// <param name="onStep">Called after every step with (step, loss thunk): the loss is read only when asked for.</param>
-    public double Train(nn.Module<Tensor, Tensor> network, Tensor images, TrainingObjective objective,
-                        MinibatchOrder order, ImageAugmentation augmentation, Action<int, Func<double>> onStep, CancellationToken cancellation)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="examplesPerChunk"/> is below 1.</exception>
+    public double Train(nn.Module<Tensor, Tensor> network, Tensor images, TrainingObjective objective, MinibatchOrder order,
+                        ImageAugmentation augmentation, long examplesPerChunk, Action<int, Func<double>> onStep, CancellationToken cancellation)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(examplesPerChunk, 1);
         // The host evaluates under no_grad; training needs autograd back on.
         using var grad = enable_grad();
         network.train();
@@ -35,8 +43,7 @@ public sealed class NetworkTrainer(TransferOptions options, string learningRateO
             var rows = order.Next();
             var batch = rows is null ? inputs : inputs.index_select(0, rows);
             optimizer.ZeroGrad();
-            var loss = objective.Compute(network.call(augmentation.Apply(batch)), rows);
-            loss.backward();
+            var loss = Backward(network, objective, augmentation.Apply(batch), rows, examplesPerChunk);
             optimizer.Step(learningRate);
             learningRate = NetworkOptimizer.CosineAnnealed(learningRate, step, options.Steps);
 
@@ -46,6 +53,31 @@ public sealed class NetworkTrainer(TransferOptions options, string learningRateO
             onStep(step, Read); // reading the loss synchronises; the caller decides how often
         }
         return lastLoss;
+    }
+
+    /// <summary>The batch's loss (detached when chunked), its gradient accumulated into the parameters.</summary>
+    private static Tensor Backward(nn.Module<Tensor, Tensor> network, TrainingObjective objective, Tensor batch, Tensor? rows, long examplesPerChunk)
+    {
+        var count = batch.shape[0];
+        if (count <= examplesPerChunk)
+        {
+            var loss = objective.Compute(network.call(batch), rows);
+            loss.backward();
+            return loss;
+        }
+        Tensor? total = null;
+        for (long start = 0; start < count; start += examplesPerChunk)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(examplesPerChunk, count - start);
+            // Without rows the batch is the whole support set in order: the chunk holds rows start … start + length − 1.
+            var chunkRows = rows?.narrow(0, start, length) ?? arange(start, start + length, dtype: ScalarType.Int64, device: batch.device);
+            using var share = ((double)length / count).ToScalar(); // held for the native call (see HeldScalars)
+            var loss = objective.Compute(network.call(batch.narrow(0, start, length)), chunkRows).mul(share);
+            loss.backward();
+            total = (total is null ? loss.detach().clone() : total.add(loss.detach())).MoveToOuterDisposeScope();
+        }
+        return total!;
     }
 
     /// <summary>A diverged network's accuracy means nothing: stop the run (exit 3) with what to change rather than report it.</summary>

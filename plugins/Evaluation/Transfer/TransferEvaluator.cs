@@ -1,4 +1,6 @@
 using Distillery.Abstractions;
+using Distillery.Abstractions.Architectures;
+using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
 using TorchSharp;
@@ -37,6 +39,14 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         var reportEvery = Math.Max(1, (long)options.Seeds * options.Steps / 200); // ~200 progress lines per evaluation
         var differentiable = options.ResolvedAugmentation();
 
+        // A batch too large for glibc's thread-arena heap is trained in chunks, and test images are scored in blocks, that fit it.
+        var largest = TransferNetworks.Describe(options, classes).LargestActivation(FeatureShape.OfBatch(support.Images.shape));
+        var batchSize = options.ResolvedBatchSize(support.Count);
+        var device = evaluation.Device.type;
+        var examplesPerChunk = CpuBlocks.Mapped(largest, evaluation.DType, device, batchSize)
+            ? CpuBlocks.Examples(largest, evaluation.DType, device, batchSize) : batchSize;
+        var testBlock = (int)CpuBlocks.Examples(largest, evaluation.DType, device, options.EvaluationBatchSize);
+
         evaluation.Progress.Start("transfer", (long)options.Seeds * options.Steps);
         var accuracies = new double[options.Seeds];
         var losses = new double[options.Seeds];
@@ -44,16 +54,16 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         {
             using var generator = evaluation.CreateGenerator("transfer", seed);
             using var network = Build(options, support.Images.shape, classes, generator, evaluation);
-            var order = new MinibatchOrder(support.Count, options.ResolvedBatchSize(support.Count), generator, evaluation.Device);
+            var order = new MinibatchOrder(support.Count, batchSize, generator, evaluation.Device);
             var augmentation = new ImageAugmentation(options.AugmentShift, options.AugmentFlip, generator, differentiable);
             var stepsBefore = (long)seed * options.Steps;
-            losses[seed] = trainer.Train(network, images, objective, order, augmentation, (step, loss) =>
+            losses[seed] = trainer.Train(network, images, objective, order, augmentation, examplesPerChunk, (step, loss) =>
             {
                 var done = stepsBefore + step;
                 if (done % reportEvery == 0 || step == options.Steps)
                     evaluation.Progress.Report(new ProgressUpdate(done, loss()));
             }, evaluation.Cancellation);
-            accuracies[seed] = TestAccuracy.Measure(network, evaluation.Test, options.EvaluationBatchSize,
+            accuracies[seed] = TestAccuracy.Measure(network, evaluation.Test, testBlock,
                                                     evaluation.Device, evaluation.DType, evaluation.Cancellation, learningRateOption);
         }
         return Figures(accuracies, losses);

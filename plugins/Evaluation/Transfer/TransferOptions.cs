@@ -124,7 +124,8 @@ public sealed class TransferOptions : IValidatableOptions
     [Range(1, int.MaxValue), Description("Optimisation steps per network (a fixed budget, independent of the support size).")]
     public int Steps { get; set; } = 1000;
 
-    [Range(1, int.MaxValue), Description("Support images per step; null: min(256, support size). Smaller batches go through a fresh random order each epoch.")]
+    [Range(1, int.MaxValue), Description("Support images per step; null: min(256, support size). Smaller batches go through a fresh random order each epoch. " +
+                                         "On the CPU a batch whose activations exceed 64 MiB runs in chunks whose gradients add up to the batch's.")]
     public int? BatchSize { get; set; }
 
     [Range(0, int.MaxValue), Description("Augmentation: shift each training image by up to this many pixels per direction, drawn per step (0: none).")]
@@ -147,7 +148,7 @@ public sealed class TransferOptions : IValidatableOptions
     [Range(1, int.MaxValue), Description("Networks trained, each from its own seed; figures are mean and std over them.")]
     public int Seeds { get; set; } = 3;
 
-    [Range(1, int.MaxValue), Description("Test images per forward pass when measuring accuracy (bounds memory).")]
+    [Range(1, int.MaxValue), Description("Test images per forward pass when measuring accuracy (bounds memory); on the CPU fewer when an activation would exceed 32 MiB.")]
     public int EvaluationBatchSize { get; set; } = 1000;
 
     // Methods, not properties: the host serialises public properties into the resolved manifest.

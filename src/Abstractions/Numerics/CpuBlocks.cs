@@ -13,8 +13,24 @@ namespace Distillery.Abstractions.Numerics;
 /// </summary>
 public static class CpuBlocks
 {
+    /// <summary>The size of a glibc thread-arena heap (64-bit): a block larger than this is always mapped afresh.</summary>
+    public const long ArenaHeapBytes = 64L << 20;
+
     /// <summary>The most bytes one activation of a block should take on the CPU: half an arena heap, so it fits beside others.</summary>
-    public const long ActivationBytes = 32L << 20;
+    public const long ActivationBytes = ArenaHeapBytes / 2;
+
+    /// <summary>
+    /// Whether one activation of a block of <paramref name="examples"/> would exceed <see cref="ArenaHeapBytes"/> on the
+    /// CPU, so that glibc maps it afresh at every use: work whose result depends on how it is split (a training batch's
+    /// summed gradient) splits only such blocks, into <see cref="Examples"/>, and so keeps its results where it need not.
+    /// Always false off the CPU.
+    /// </summary>
+    /// <param name="valuesPerExample">Values in the largest activation of one example.</param>
+    /// <param name="dtype">The activations' dtype.</param>
+    /// <param name="device">Where the work runs.</param>
+    /// <param name="examples">Examples in the block.</param>
+    public static bool Mapped(long valuesPerExample, ScalarType dtype, DeviceType device, long examples) =>
+        device == DeviceType.CPU && examples * valuesPerExample * ElementBytes(dtype) > ArenaHeapBytes;
 
     /// <summary>
     /// Examples per block: <paramref name="atMost"/> off the CPU (CUDA's caching allocator reuses blocks of any size);
@@ -31,7 +47,12 @@ public static class CpuBlocks
         ArgumentOutOfRangeException.ThrowIfLessThan(valuesPerExample, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(atMost, 1);
         if (device != DeviceType.CPU) return atMost;
+        return Math.Clamp(ActivationBytes / (valuesPerExample * ElementBytes(dtype)), 1, atMost);
+    }
+
+    private static long ElementBytes(ScalarType dtype)
+    {
         using var probe = empty(0, dtype: dtype);
-        return Math.Clamp(ActivationBytes / (valuesPerExample * probe.element_size()), 1, atMost);
+        return probe.element_size();
     }
 }
