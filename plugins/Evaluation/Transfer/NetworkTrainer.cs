@@ -71,11 +71,13 @@ public sealed class NetworkTrainer(TransferOptions options, string learningRateO
             using var scope = NewDisposeScope();
             var length = Math.Min(examplesPerChunk, count - start);
             // Without rows the batch is the whole support set in order: the chunk holds rows start … start + length − 1.
-            var chunkRows = rows?.narrow(0, start, length) ?? arange(start, start + length, dtype: ScalarType.Int64, device: batch.device);
+            using var first = start.ToScalar(); // held for the native calls (see HeldScalars)
+            using var end = (start + length).ToScalar();
+            var chunkRows = rows?.narrow(0, start, length) ?? arange(first, end, HeldScalars.One, dtype: ScalarType.Int64, device: batch.device);
             using var share = ((double)length / count).ToScalar(); // held for the native call (see HeldScalars)
             var loss = objective.Compute(network.call(batch.narrow(0, start, length)), chunkRows).mul(share);
             loss.backward();
-            total = (total is null ? loss.detach().clone() : total.add(loss.detach())).MoveToOuterDisposeScope();
+            total = (total is null ? loss.detach().clone() : total.add(loss.detach(), HeldScalars.One)).MoveToOuterDisposeScope();
         }
         return total!;
     }

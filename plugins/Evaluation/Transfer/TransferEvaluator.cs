@@ -1,5 +1,4 @@
 using Distillery.Abstractions;
-using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Plugins;
 using Distillery.Abstractions.Runs;
@@ -40,7 +39,7 @@ public sealed class TransferEvaluator : IEvaluator<TransferOptions>
         var differentiable = options.ResolvedAugmentation();
 
         // A batch too large for glibc's thread-arena heap is trained in chunks, and test images are scored in blocks, that fit it.
-        var largest = TransferNetworks.Describe(options, classes).LargestActivation(FeatureShape.OfBatch(support.Images.shape));
+        var largest = TransferNetworks.LargestActivation(options, support.Images.shape, classes);
         var batchSize = options.ResolvedBatchSize(support.Count);
         var device = evaluation.Device.type;
         var examplesPerChunk = CpuBlocks.Mapped(largest, evaluation.DType, device, batchSize)

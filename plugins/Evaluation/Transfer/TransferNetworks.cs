@@ -44,11 +44,28 @@ public static class TransferNetworks
     {
         var architecture = Describe(options, classes);
         var input = FeatureShape.OfBatch(imageShape);
+        return OnImages(options, input, () => generator is null
+            ? FiniteNetwork.Create(architecture, input, Parameterization(options))
+            : FiniteNetwork.Create(architecture, input, Parameterization(options), generator));
+    }
+
+    /// <summary>
+    /// Values in the largest activation of the options' network for one image of a batch of <paramref name="imageShape"/>
+    /// (<see cref="Architecture.LargestActivation"/>), to size CPU blocks (<see cref="Abstractions.Numerics.CpuBlocks"/>).
+    /// </summary>
+    /// <exception cref="OptionException">As <see cref="Create"/>: the pools shrink the images to nothing.</exception>
+    public static long LargestActivation(TransferOptions options, IReadOnlyList<long> imageShape, int classes)
+    {
+        var input = FeatureShape.OfBatch(imageShape);
+        return OnImages(options, input, () => Describe(options, classes).LargestActivation(input));
+    }
+
+    /// <summary>Runs <paramref name="use"/> of the options' network on <paramref name="input"/> images, naming the option when they do not fit it.</summary>
+    private static T OnImages<T>(TransferOptions options, FeatureShape input, Func<T> use)
+    {
         try
         {
-            return generator is null
-                ? FiniteNetwork.Create(architecture, input, Parameterization(options))
-                : FiniteNetwork.Create(architecture, input, Parameterization(options), generator);
+            return use();
         }
         catch (ArchitectureException)
         {
