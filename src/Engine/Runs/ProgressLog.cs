@@ -28,12 +28,12 @@ public sealed class ProgressLog : IProgressReporter, IDisposable
     public ProgressLog(string path, IProgressDisplay display, Stopwatch? processClock = null)
     {
         _display = display;
-        _earlierSeconds = ProgressRecord.ReadFile(path).RecordedSeconds;
+        var earlier = ProgressRecord.ReadFile(path);
+        _earlierSeconds = earlier.RecordedSeconds;
         _clock = processClock ?? Stopwatch.StartNew();
-        // A killed attempt may have left half a line: end it, so that this attempt's first line is not glued to it.
-        var tornLastLine = File.Exists(path) && new FileInfo(path).Length > 0 && LastByte(path) != (byte)'\n';
         _writer = new StreamWriter(path, append: true) { AutoFlush = true };
-        if (tornLastLine) _writer.WriteLine();
+        // A killed attempt may have left half a line: end it, so that this attempt's first line is not glued to it.
+        if (earlier.UnfinishedLastLine) _writer.WriteLine();
     }
 
     /// <summary>Wall-clock seconds of the run so far: the earlier attempts' recorded time plus this attempt's.</summary>
@@ -59,13 +59,6 @@ public sealed class ProgressLog : IProgressReporter, IDisposable
     public void Dispose() => _writer.Dispose();
 
     private double Elapsed() => Math.Round(RunSeconds, 3);
-
-    private static byte LastByte(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        stream.Seek(-1, SeekOrigin.End);
-        return (byte)stream.ReadByte();
-    }
 }
 
 /// <summary>Shows progress to a person.</summary>

@@ -59,7 +59,7 @@ public abstract record ProgressRecord(string Phase, double? ElapsedSeconds)
             if (Parse(lines[i]) is { } record) records.Add(record);
             else if (i < lines.Length - 1) damaged.Add(i + 1); // the last piece has no newline yet: still being written
         }
-        return new ProgressJournal(path, records, damaged);
+        return new ProgressJournal(path, records, damaged, UnfinishedLastLine: lines[^1].Length > 0);
     }
 }
 
@@ -112,7 +112,11 @@ public sealed record StepRecord(string Phase, long? Step, double? ElapsedSeconds
 /// <param name="Path">The file read.</param>
 /// <param name="Records">The readable lines, in file order (a resumed run repeats the steps after its checkpoint).</param>
 /// <param name="DamagedLines">1-based numbers of the lines that are not JSON objects, the torn last line excepted.</param>
-public sealed record ProgressJournal(string Path, IReadOnlyList<ProgressRecord> Records, IReadOnlyList<int> DamagedLines)
+/// <param name="UnfinishedLastLine">
+/// Whether the file ends without a newline: its last line is still being written, or was left half-written by a killed
+/// attempt (then whoever appends next must end it first).
+/// </param>
+public sealed record ProgressJournal(string Path, IReadOnlyList<ProgressRecord> Records, IReadOnlyList<int> DamagedLines, bool UnfinishedLastLine = false)
 {
     /// <summary>The damage in words, naming the file and at most five line numbers (never the content); null when there is none.</summary>
     public string? Problem => DamagedLines.Count == 0 ? null
