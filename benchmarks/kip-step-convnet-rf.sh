@@ -35,7 +35,7 @@ python=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (a pyenv python3 f
 for heap in ${HEAPS:-default kept}; do
   case $heap in
     default) tunables= ;;
-    kept) tunables=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647 ;;
+    kept) tunables=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647:glibc.malloc.top_pad=67108864 ;;
     *) echo "HEAPS: unknown setting '$heap' (allowed: default, kept)" >&2; exit 2 ;;
   esac
   export GLIBC_TUNABLES=$tunables

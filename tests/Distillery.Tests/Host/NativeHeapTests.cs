@@ -8,7 +8,8 @@ namespace Distillery.Tests.Host;
 /// <summary>
 /// After <see cref="NativeHeap.KeepFreedMemory"/>, a freed 40 MiB block (larger than glibc's largest mmap threshold,
 /// 32 MiB, so by default always a fresh mapping) is served from the heap, and allocating it again touches pages that
-/// are already resident: a handful of page faults instead of one per 4 KiB page.
+/// are already resident: a handful of page faults instead of one per 4 KiB page. The same holds on a thread of its own,
+/// whose thread-arena heap the free leaves empty.
 /// </summary>
 [Collection(NativeHeapCollection.Name)]
 public sealed class NativeHeapTests
@@ -30,6 +31,41 @@ public sealed class NativeHeapTests
         attempts.Min(a => a.Mapped).Should().BeLessThan(BlockBytes, "the block comes from the heap, not from a fresh mmap");
         attempts.Min(a => a.Faults).Should().BeLessThan(BlockBytes / PageBytes / 10,
             $"a fresh mapping of 40 MiB takes {BlockBytes / PageBytes} faults; the reused heap pages are resident");
+    }
+
+    [Fact]
+    public void A_thread_arena_heap_emptied_by_a_free_is_kept_for_the_next_allocation()
+    {
+        if (!OperatingSystem.IsLinux()) return; // glibc only; the CI runs on Debian
+
+        NativeHeap.KeepFreedMemory().Should().BeTrue("this is glibc, and the test environment sets no GLIBC_TUNABLES");
+
+        // A fresh thread, as a run's pool thread: glibc gives it an arena of its own, of heaps of at most 64 MiB. Two
+        // 40 MiB blocks cannot share one heap, so the second makes a new heap that freeing it leaves empty; glibc's
+        // default top pad would delete that heap there and then, and the next allocation would fault in a new one.
+        var attempts = new List<(bool SameBlock, long Faults)>();
+        var thread = new Thread(() =>
+        {
+            for (var attempt = 0; attempt < 20 && attempts.Count(a => a.SameBlock) < 3; attempt++)
+            {
+                var first = Marshal.AllocHGlobal(BlockBytes);
+                Touch(first);
+                var emptied = TouchAndFree();
+                var faultsBefore = ThreadMinorFaults();
+                var again = Marshal.AllocHGlobal(BlockBytes);
+                Touch(again);
+                attempts.Add((again == emptied, ThreadMinorFaults() - faultsBefore));
+                Marshal.FreeHGlobal(again);
+                Marshal.FreeHGlobal(first);
+            }
+        });
+        thread.Start();
+        thread.Join();
+
+        var sameBlock = attempts.Where(a => a.SameBlock).ToList();
+        sameBlock.Should().NotBeEmpty("glibc hands a freed block straight back to the next allocation of its size");
+        sameBlock.Min(a => a.Faults).Should().BeLessThan(BlockBytes / PageBytes / 10,
+            $"a fresh heap of 40 MiB takes {BlockBytes / PageBytes} faults; the kept heap's pages are resident");
     }
 
     /// <summary>
