@@ -123,7 +123,8 @@ public static class NativeTorchLoader
         RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
 
     /// <summary>The soft address-space limit of this process in bytes (/proc/self/limits), or null when unlimited or unknown.</summary>
-    private static long? AddressSpaceLimit()
+    /// <exception cref="IOException">/proc/self/limits cannot be read.</exception>
+    internal static long? AddressSpaceLimit()
     {
         if (!OperatingSystem.IsLinux()) return null;
         var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max address space", StringComparison.Ordinal));

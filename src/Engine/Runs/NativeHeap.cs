@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Distillery.Abstractions.Numerics;
+using Distillery.Engine.Plugins;
 
 namespace Distillery.Engine.Runs;
 
@@ -19,8 +20,11 @@ namespace Distillery.Engine.Runs;
 /// arena's newest heap entirely free, glibc deletes that heap unless the room this frees is under the top pad (128 KiB
 /// by default), so the next step's allocation creates a fresh heap and faults in its pages again. A KIP step with
 /// <c>convnet-rf</c> redrawn at every step (10 per class, one network of width 64, 1,000 targets in blocks of ≤ 32 MiB)
-/// created and deleted about 7 heaps per step that way, and took 0.45–0.98 s instead of 0.30 s (README "Native heap").
-/// A top pad of one heap keeps every heap once made.
+/// created and deleted about 7 heaps per step that way: 0.42 s a step alone on the machine (0.45–0.98 s beside other
+/// runs) instead of 0.31 s, and a fixed draw's step 0.40 s instead of 0.08 s (README "Native heap"). A top pad of one heap
+/// keeps every heap once made. It is left at glibc's default under an address-space limit (<c>ulimit -v</c>), where it
+/// would cost too much: the main heap then grows 64 MiB at a time, and under a 4 GB limit that left too little room to
+/// load libtorch.
 /// </para>
 /// <para>
 /// The effect is glibc's <c>GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=…:glibc.malloc.top_pad=…</c>,
@@ -43,21 +47,23 @@ public static class NativeHeap
 
     /// <summary>
     /// Sets glibc's malloc to serve blocks from its heaps, keep up to 2 GiB of freed memory at the main heap's top and keep
-    /// every thread-arena heap once made (a top pad of <see cref="CpuBlocks.ArenaHeapBytes"/>). Call it
+    /// every thread-arena heap once made (a top pad of <see cref="CpuBlocks.ArenaHeapBytes"/>, unless an address-space
+    /// limit is set: see the remarks). Call it
     /// once, first thing in the process (it is global and affects allocations made after it). Does nothing, and returns
     /// false, where the C library is not glibc (not Linux, or musl) or where <c>GLIBC_TUNABLES</c> already sets malloc
     /// tunables: the user's setting wins. Never throws.
     /// </summary>
-    /// <returns>True when all three settings were applied.</returns>
+    /// <returns>True when the settings were applied (the top pad only where no address-space limit is set).</returns>
     public static bool KeepFreedMemory()
     {
         if (!OperatingSystem.IsLinux()) return false;
         if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) == true) return false;
         try
         {
-            return mallopt(MmapMax, 0) == 1 && mallopt(TrimThreshold, int.MaxValue) == 1 && mallopt(TopPad, (int)CpuBlocks.ArenaHeapBytes) == 1;
+            return mallopt(MmapMax, 0) == 1 && mallopt(TrimThreshold, int.MaxValue) == 1 &&
+                   (NativeTorchLoader.AddressSpaceLimit() is not null || mallopt(TopPad, (int)CpuBlocks.ArenaHeapBytes) == 1);
         }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or IOException or UnauthorizedAccessException)
         {
             return false;
         }
