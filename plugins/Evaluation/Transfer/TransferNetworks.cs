@@ -24,14 +24,6 @@ public static class TransferNetworks
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Network, null),
     };
 
-    /// <summary>The contract's parameterisation for the options' one.</summary>
-    public static Parameterization Parameterization(TransferOptions options) => options.Parameterization switch
-    {
-        TransferParameterization.Standard => Abstractions.Architectures.Parameterization.Standard,
-        TransferParameterization.Ntk => Abstractions.Architectures.Parameterization.Ntk,
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Parameterization, null),
-    };
-
     /// <summary>
     /// The options' network for images [n, C, H, W] of <paramref name="imageShape"/>, mapping them to class scores
     /// [n, classes]; drawn from <paramref name="generator"/>, or, without one, not initialised (a container to
@@ -45,8 +37,8 @@ public static class TransferNetworks
         var architecture = Describe(options, classes);
         var input = FeatureShape.OfBatch(imageShape);
         return OnImages(options, input, () => generator is null
-            ? FiniteNetwork.Create(architecture, input, Parameterization(options))
-            : FiniteNetwork.Create(architecture, input, Parameterization(options), generator));
+            ? FiniteNetwork.Create(architecture, input, options.Parameterization)
+            : FiniteNetwork.Create(architecture, input, options.Parameterization, generator));
     }
 
     /// <summary>

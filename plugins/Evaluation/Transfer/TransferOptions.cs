@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Distillery.Abstractions;
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Augmentation;
 using Distillery.Abstractions.Plugins;
 
@@ -44,19 +45,6 @@ public enum CrossEntropyTargets
     Class,
 }
 
-/// <summary>How the weights of the transfer network's dense and convolution layers are parameterised and drawn.</summary>
-public enum TransferParameterization
-{
-    /// <summary>PyTorch's layers and default init: weights and biases ~ U(−1/√fan_in, 1/√fan_in), used as drawn.</summary>
-    Standard,
-    /// <summary>
-    /// neural-tangents' <c>parameterization='ntk'</c> (stax.Dense / stax.Conv): weights and biases ~ N(0, 1), scaled in the
-    /// forward pass by wStd/√fan_in and bStd. At init the network is then a draw from the kernels' NNGP with the same
-    /// wStd and bStd (the <c>fc</c> and <c>convnet</c> kernels).
-    /// </summary>
-    Ntk,
-}
-
 public enum TransferOptimizer
 {
     /// <summary>SGD with momentum 0.9.</summary>
@@ -82,10 +70,10 @@ public sealed class TransferOptions : IValidatableOptions
     [Description("Normalisation after each convolution (convnet only): instance or none.")]
     public TransferNorm Norm { get; set; } = TransferNorm.Instance;
 
-    /// <summary>Standard or NTK layers (see <see cref="TransferParameterization"/>); applies to fc and convnet alike.</summary>
+    /// <summary>Standard or NTK layers (see <see cref="Abstractions.Architectures.Parameterization"/>); applies to fc and convnet alike.</summary>
     [Description("Layer parameterisation: standard (PyTorch's layers and init) or ntk (weights and biases ~ N(0, 1), scaled by " +
                  "wStd/√fan_in and bStd in the forward pass, as neural-tangents' stax; with norm none the network matches the fc or convnet kernel).")]
-    public TransferParameterization Parameterization { get; set; } = TransferParameterization.Standard;
+    public Parameterization Parameterization { get; set; } = Parameterization.Standard;
 
     /// <summary>W_std of neural-tangents' NTK layers; the default √2 is the kernels' (ReLU's variance-preserving gain).</summary>
     [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Weight standard deviation of the ntk parameterisation (ignored by standard): the kernels' wStd.")]

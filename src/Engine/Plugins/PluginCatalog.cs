@@ -173,11 +173,16 @@ public sealed class PluginCatalog
 
     private void Register(PluginDescriptor descriptor)
     {
-        var existing = Find(descriptor.Kind, descriptor.Name);
+        // Names are matched exactly, but two that differ only in case are refused too: a manifest that says 'KIP' for
+        // 'kip' would otherwise run whichever plugin happens to own that spelling, and run folders named after them
+        // collide on a case-insensitive file system.
+        var existing = _plugins.FirstOrDefault(p => p.Kind == descriptor.Kind && string.Equals(p.Name, descriptor.Name, StringComparison.OrdinalIgnoreCase));
         if (existing is not null)
         {
-            _problems.Add(new PluginProblem(descriptor.SourcePath,
-                $"{descriptor.Kind} '{descriptor.Name}' is already provided by {existing.SourcePath}; this one is ignored"));
+            _problems.Add(new PluginProblem(descriptor.SourcePath, existing.Name == descriptor.Name
+                ? $"{descriptor.Kind} '{descriptor.Name}' is already provided by {existing.SourcePath}; this one is ignored"
+                : $"{descriptor.Kind} '{descriptor.Name}' differs only in case from '{existing.Name}', already provided by " +
+                  $"{existing.SourcePath}; this one is ignored (rename its export)"));
             return;
         }
         _plugins.Add(descriptor);
@@ -187,7 +192,9 @@ public sealed class PluginCatalog
     public DistilleryException UnknownPlugin(string manifestPath, string kind, string name)
     {
         var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
-        return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'; known {kind}s: {(known.Length > 0 ? known : "none")}");
+        var sameButCase = OfKind(kind).FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        var hint = sameButCase is null ? "" : $" (names are case-sensitive: did you mean '{sameButCase.Name}'?)";
+        return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'{hint}; known {kind}s: {(known.Length > 0 ? known : "none")}");
     }
 
     /// <summary>An export whose metadata the host cannot serve (its name or version): reported as is, not as a composition failure.</summary>

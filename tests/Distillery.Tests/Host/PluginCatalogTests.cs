@@ -76,6 +76,13 @@ public sealed class PluginCatalogTests(BundledPluginsFixture plugins) : IClassFi
     }
 
     [Fact]
+    public void Unknown_plugin_error_names_the_plugin_that_differs_only_in_case()
+    {
+        plugins.Catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "FC").Message.Should().Be(
+            "kernel.name: unknown kernel 'FC' (names are case-sensitive: did you mean 'fc'?); known kernels: convnet, convnet-rf, fc");
+    }
+
+    [Fact]
     public void A_garbage_dll_is_reported_and_the_other_plugins_still_load()
     {
         var bad = _temp.File("Bad.dll");

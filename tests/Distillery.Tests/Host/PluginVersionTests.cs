@@ -88,6 +88,26 @@ public sealed class PluginVersionTests : IDisposable
     }
 
     [Fact]
+    public void A_plugin_whose_name_differs_from_a_loaded_one_only_in_case_is_refused_and_the_first_still_runs()
+    {
+        // Folders are searched in order: the bundled 'fc' first, then the drop-in's "FC" and "Linear" after "linear".
+        ContractBoundPlugin.Write(Path.Combine(_temp.Path, "a"), "Acme.Linear", "linear");
+        var upper = ContractBoundPlugin.Write(Path.Combine(_temp.Path, "b"), "Acme.Upper", "Linear");
+        var fc = ContractBoundPlugin.Write(Path.Combine(_temp.Path, "c"), "Acme.Fc", "FC");
+
+        var catalog = PluginCatalog.Load([TestPaths.HostPluginFolder, _temp.Path]);
+
+        var bundledFc = catalog.Find(PluginKinds.Kernel, "fc")!.SourcePath;
+        var linear = catalog.Find(PluginKinds.Kernel, "linear")!.SourcePath;
+        catalog.Problems.Select(p => p.ToString()).Should().BeEquivalentTo(
+            $"{upper}: kernel 'Linear' differs only in case from 'linear', already provided by {linear}; this one is ignored (rename its export)",
+            $"{fc}: kernel 'FC' differs only in case from 'fc', already provided by {bundledFc}; this one is ignored (rename its export)");
+        catalog.Find(PluginKinds.Kernel, "Linear").Should().BeNull();
+        catalog.Find(PluginKinds.Kernel, "FC").Should().BeNull();
+        ComputesTheLinearKernel(catalog, "linear");
+    }
+
+    [Fact]
     public void A_plugin_built_against_an_older_contracts_minor_loads_and_runs()
     {
         // This build's contracts are the plugin's; a host one minor ahead must still serve it (and the runtime binds it to

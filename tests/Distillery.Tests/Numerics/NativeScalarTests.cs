@@ -1,3 +1,4 @@
+using Distillery.Abstractions.Architectures;
 using Distillery.Abstractions.Data;
 using Distillery.Abstractions.Numerics;
 using Distillery.Abstractions.Runs;
@@ -38,13 +39,13 @@ public sealed class NativeScalarTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Standard, false)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, TransferParameterization.Standard, false)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Standard, false)]
-    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Ntk, true)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Ntk, true)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, Parameterization.Standard, false)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, Parameterization.Standard, false)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, Parameterization.Standard, false)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, Parameterization.Ntk, true)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, Parameterization.Ntk, true)]
     public void The_layers_of_every_transfer_network_pass_libtorch_no_unheld_scalar(TransferNetwork network, TransferNorm norm,
-                                                                                   TransferParameterization parameterization, bool centred)
+                                                                                   Parameterization parameterization, bool centred)
     {
         using var scanner = new ScalarTemporaryScanner(AppContext.BaseDirectory);
         var options = new TransferOptions { Network = network, Parameterization = parameterization, Norm = norm, Width = 8, Depth = 2 };

@@ -177,7 +177,7 @@ public sealed class KernelRegimeRecipeTests(ITestOutputHelper output)
     /// <summary>The whole recipe, small: NTK ConvNet without norm, centred, labels × 8, on three separable patterns.</summary>
     private static TransferOptions Recipe(int seeds = 1) => new()
     {
-        Network = TransferNetwork.Convnet, Norm = TransferNorm.None, Parameterization = TransferParameterization.Ntk,
+        Network = TransferNetwork.Convnet, Norm = TransferNorm.None, Parameterization = Parameterization.Ntk,
         Width = 16, Depth = 2, Centering = true, LabelScale = 8, Optimizer = TransferOptimizer.Adam, LearningRate = 0.01,
         Steps = 100, Seeds = seeds,
     };

@@ -75,14 +75,14 @@ public sealed class TransferNetworksTests
     /// bit, and leaves the generator in the same state.
     /// </summary>
     [Theory]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, TransferParameterization.Standard)]
-    [InlineData(TransferNetwork.Convnet, TransferNorm.None, TransferParameterization.Ntk)]
-    [InlineData(TransferNetwork.Fc, TransferNorm.Instance, TransferParameterization.Standard)]
-    [InlineData(TransferNetwork.Fc, TransferNorm.None, TransferParameterization.Ntk)]
-    public void A_seed_draws_the_initialisation_of_the_hand_built_network(TransferNetwork kind, TransferNorm norm, TransferParameterization parameterization)
+    [InlineData(TransferNetwork.Convnet, TransferNorm.Instance, Parameterization.Standard)]
+    [InlineData(TransferNetwork.Convnet, TransferNorm.None, Parameterization.Ntk)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.Instance, Parameterization.Standard)]
+    [InlineData(TransferNetwork.Fc, TransferNorm.None, Parameterization.Ntk)]
+    public void A_seed_draws_the_initialisation_of_the_hand_built_network(TransferNetwork kind, TransferNorm norm, Parameterization parameterization)
     {
         const double wStd = 1.5, bStd = 0.3;
-        var ntk = parameterization == TransferParameterization.Ntk;
+        var ntk = parameterization == Parameterization.Ntk;
         nn.Module<Tensor, Tensor> Dense(long inputs, long outputs) => ntk ? new NtkDense(inputs, outputs, wStd, bStd) : nn.Linear(inputs, outputs);
         nn.Module<Tensor, Tensor> Conv(long inputs, long outputs) => ntk ? new NtkConv2d(inputs, outputs, 3, wStd, bStd) : nn.Conv2d(inputs, outputs, kernel_size: 3, padding: 1);
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
