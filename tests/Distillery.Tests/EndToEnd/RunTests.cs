@@ -177,6 +177,13 @@ public sealed class RunTests
 
         var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithm");
         algorithms.Output.Should().Contain("kip").And.NotContain("kernel fc");
+        // Piped, as here, nothing wraps at 80 columns: an option's whole row, description included, is one line to grep.
+        var longest = Distillery.Engine.Manifests.OptionsSchema.Describe(typeof(Distillery.Kip.KipOptions)).MaxBy(o => o.Description.Length)!;
+        longest.Description.Length.Should().BeGreaterThan(80, "else the test would pass with wrapping too");
+        var lines = algorithms.Output.Split('\n');
+        lines.Should().Contain(line => line.TrimStart().StartsWith(longest.Name + " ") && line.Contains(longest.Description));
+        lines.Should().NotContain(line => line.TrimEnd('\r') != line.TrimEnd(), "no line carries the table's padding");
+        algorithms.Output.Should().NotContain("\u001b[", "a pipe gets no terminal escapes");
     }
 
     [Fact]
