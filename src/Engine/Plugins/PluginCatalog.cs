@@ -28,6 +28,9 @@ public sealed class PluginCatalog
 
     private readonly List<PluginDescriptor> _plugins = [];
     private readonly List<PluginProblem> _problems = [];
+    // Exports refused because another plugin of their kind has their name in another case, by (kind, name): a manifest
+    // that names one must hear why, not only a suggestion of the plugin that won.
+    private readonly Dictionary<(string Kind, string Name), PluginProblem> _refusedNames = [];
     private readonly HashSet<string> _loadedAssemblies = new(StringComparer.Ordinal);
     private readonly ContractVersions _served;
 
@@ -179,10 +182,12 @@ public sealed class PluginCatalog
         var existing = _plugins.FirstOrDefault(p => p.Kind == descriptor.Kind && string.Equals(p.Name, descriptor.Name, StringComparison.OrdinalIgnoreCase));
         if (existing is not null)
         {
-            _problems.Add(new PluginProblem(descriptor.SourcePath, existing.Name == descriptor.Name
+            var problem = new PluginProblem(descriptor.SourcePath, existing.Name == descriptor.Name
                 ? $"{descriptor.Kind} '{descriptor.Name}' is already provided by {existing.SourcePath}; this one is ignored"
                 : $"{descriptor.Kind} '{descriptor.Name}' differs only in case from '{existing.Name}', already provided by " +
-                  $"{existing.SourcePath}; this one is ignored (rename its export)"));
+                  $"{existing.SourcePath}; this one is ignored (rename its export)");
+            _problems.Add(problem);
+            if (existing.Name != descriptor.Name) _refusedNames.TryAdd((descriptor.Kind, descriptor.Name), problem);
             return;
         }
         _plugins.Add(descriptor);
@@ -193,7 +198,9 @@ public sealed class PluginCatalog
     {
         var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
         var sameButCase = OfKind(kind).FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
-        var hint = sameButCase is null ? "" : $" (names are case-sensitive: did you mean '{sameButCase.Name}'?)";
+        var hint = _refusedNames.TryGetValue((kind, name), out var refused)
+            ? $" (the plugin that exports it was refused: {refused})"
+            : sameButCase is null ? "" : $" (names are case-sensitive: did you mean '{sameButCase.Name}'?)";
         return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'{hint}; known {kind}s: {(known.Length > 0 ? known : "none")}");
     }
 

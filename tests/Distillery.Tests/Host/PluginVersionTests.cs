@@ -105,6 +105,10 @@ public sealed class PluginVersionTests : IDisposable
         catalog.Find(PluginKinds.Kernel, "Linear").Should().BeNull();
         catalog.Find(PluginKinds.Kernel, "FC").Should().BeNull();
         ComputesTheLinearKernel(catalog, "linear");
+        // A manifest that names the refused export hears why, not only which plugin won the name.
+        catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "FC").Message.Should().StartWith(
+            $"kernel.name: unknown kernel 'FC' (the plugin that exports it was refused: {fc}: kernel 'FC' differs only in case from 'fc'");
+        catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "LINEAR").Message.Should().Contain("did you mean 'linear'?");
     }
 
     [Fact]
