@@ -19,6 +19,7 @@ public static class OptionsBinder
         var options = Activator.CreateInstance(optionsType)
             ?? throw new InvalidOperationException($"{optionsType} has no public parameterless constructor");
         var schema = OptionsSchema.Describe(optionsType);
+        var givenAs = new Dictionary<string, string>(StringComparer.Ordinal); // option name → the key that set it
 
         foreach (var (key, value) in json ?? [])
         {
@@ -27,6 +28,13 @@ public static class OptionsBinder
             {
                 var allowed = schema.Count == 0 ? "this plugin takes no options" : "allowed: " + string.Join(", ", schema.Select(o => o.Name));
                 problems.Add($"{path}.{key}: unknown option; {allowed}");
+                continue;
+            }
+            // Keys match options whatever their case, so two spellings of one option would otherwise let the later
+            // silently win.
+            if (!givenAs.TryAdd(option.Name, key))
+            {
+                problems.Add($"{path}.{key}: option {option.Name} is already given as '{givenAs[option.Name]}'; give it once");
                 continue;
             }
             if (!TryConvert(value, option.Property.PropertyType, out var converted))

@@ -164,6 +164,16 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
     }
 
     [Fact]
+    public void One_option_given_twice_in_different_case_is_refused_not_silently_overwritten()
+    {
+        Problems(m =>
+        {
+            m["algorithm"]!["options"]!["steps"] = 10;
+            m["algorithm"]!["options"]!["Steps"] = 5;
+        }).Should().ContainSingle().Which.Should().Be("algorithm.options.Steps: option steps is already given as 'steps'; give it once");
+    }
+
+    [Fact]
     public void Wrong_option_type_says_what_was_expected()
     {
         Problems(m => m["algorithm"]!["options"]!["steps"] = "ten").Should()
