@@ -82,6 +82,10 @@ public sealed class PluginCatalog
     public PluginDescriptor? Find(string kind, string name) =>
         _plugins.FirstOrDefault(p => p.Kind == kind && p.Name == name);
 
+    /// <summary>The plugin of that kind whose name equals <paramref name="name"/> ignoring case (at most one: see <see cref="Register"/>), or <c>null</c>.</summary>
+    private PluginDescriptor? FindIgnoringCase(string kind, string name) =>
+        _plugins.FirstOrDefault(p => p.Kind == kind && string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
     private void LoadAssembly(string path)
     {
         Assembly assembly;
@@ -179,7 +183,7 @@ public sealed class PluginCatalog
         // Names are matched exactly, but two that differ only in case are refused too: a manifest that says 'KIP' for
         // 'kip' would otherwise run whichever plugin happens to own that spelling, and run folders named after them
         // collide on a case-insensitive file system.
-        var existing = _plugins.FirstOrDefault(p => p.Kind == descriptor.Kind && string.Equals(p.Name, descriptor.Name, StringComparison.OrdinalIgnoreCase));
+        var existing = FindIgnoringCase(descriptor.Kind, descriptor.Name);
         if (existing is not null)
         {
             var problem = new PluginProblem(descriptor.SourcePath, existing.Name == descriptor.Name
@@ -197,7 +201,7 @@ public sealed class PluginCatalog
     public DistilleryException UnknownPlugin(string manifestPath, string kind, string name)
     {
         var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
-        var sameButCase = OfKind(kind).FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        var sameButCase = FindIgnoringCase(kind, name);
         var hint = _refusedNames.TryGetValue((kind, name), out var refused)
             ? $" (the plugin that exports it was refused: {refused})"
             : sameButCase is null ? "" : $" (names are case-sensitive: did you mean '{sameButCase.Name}'?)";
