@@ -8,9 +8,12 @@
 # interrupted ones resume, so the script can be stopped and started again. Manifests named after the lane count run
 # only those sweeps (e.g. the matching rows alone), and ONLY=<regex> only the points whose name matches it (e.g.
 # ONLY=imagesPerClass-10_ for the 10-per-class points); the collected table always covers every finished run.
-#   sudo apt-get install dataset-fashion-mnist && [ONLY=regex] benchmarks/fmnist-table.sh [lanes=2] [manifest…]
+# THREADS=n gives each lane n torch threads instead of one: the 50-per-class KIP-convnet-rf point with two networks runs
+# alone on both cores (THREADS=2 with one lane) to fit its hour.
+#   sudo apt-get install dataset-fashion-mnist && [ONLY=regex] [THREADS=1] benchmarks/fmnist-table.sh [lanes=2] [manifest…]
 set -euo pipefail
 LANES=${1:-2}
+THREADS=${THREADS:-1}
 shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -29,9 +32,9 @@ ORDER=$("$DISTILLERY" points "${MANIFESTS[@]}" 2>/dev/null \
         | awk -F'\t' -v only="${ONLY:-}" '$3 ~ only { n = $3; sub(/.*imagesPerClass-/, "", n); sub(/_.*/, "", n); print n "\t" $1 }' \
         | sort -s -t$'\t' -k1,1nr | cut -f2)
 mkdir -p "$RESULTS/logs"
-echo "$(echo "$ORDER" | wc -l) points in $LANES lanes; logs in $RESULTS/logs"
+echo "$(echo "$ORDER" | wc -l) points in $LANES lanes of $THREADS thread(s); logs in $RESULTS/logs"
 echo "$ORDER" | xargs -P "$LANES" -I{} sh -c \
-  'OMP_NUM_THREADS=1 "$0" task "$@" --index {} --results "'"$RESULTS"'" > "'"$RESULTS"'/logs/point-{}.log" 2>&1 && echo "point {} done" || { echo "point {} failed: see logs/point-{}.log"; exit 255; }' \
+  'OMP_NUM_THREADS='"$THREADS"' "$0" task "$@" --index {} --results "'"$RESULTS"'" > "'"$RESULTS"'/logs/point-{}.log" 2>&1 && echo "point {} done" || { echo "point {} failed: see logs/point-{}.log"; exit 255; }' \
   "$DISTILLERY" "${MANIFESTS[@]}"
 "$DISTILLERY" collect "$RESULTS"
 cat "$RESULTS/results.md"

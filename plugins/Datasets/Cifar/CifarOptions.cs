@@ -1,11 +1,12 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 
 namespace Distillery.Datasets;
 
 /// <summary>Options of a CIFAR loader: the folder of binary files and the split limits.</summary>
 public class CifarFolderOptions : SplitLimitOptions
 {
-    [Description("Folder holding the CIFAR binary files (the extracted binary tarball, or its parent).")]
+    [Required, Description("Folder holding the CIFAR binary files (the extracted binary tarball, or its parent).")]
     public string? Path { get; set; }
 }
 

@@ -16,7 +16,7 @@ public enum BadFilePolicy
 /// <summary>The image-folder dataset's options (<see cref="ImageFolderDataset"/>).</summary>
 public sealed class ImageFolderOptions
 {
-    [Description("Folder holding train/<class>/*.png|jpg|jpeg and test/<class>/*.png|jpg|jpeg; class names are the train sub-folder names, sorted ordinally.")]
+    [Required, Description("Folder holding train/<class>/*.png|jpg|jpeg and test/<class>/*.png|jpg|jpeg; class names are the train sub-folder names, sorted ordinally.")]
     public string? Path { get; set; }
 
     [Range(1, 1024), Description("Output images are size x size: the shorter side is scaled to size (area averaging), then the centre size x size square is kept.")]

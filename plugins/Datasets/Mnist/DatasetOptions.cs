@@ -16,7 +16,7 @@ public class SplitLimitOptions
 /// <summary>Options of a loader that reads the MNIST layout from a folder.</summary>
 public class MnistFolderOptions : SplitLimitOptions
 {
-    [Description("Folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and " +
+    [Required, Description("Folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and " +
                  "t10k-labels-idx1-ubyte, each raw or gzipped (.gz).")]
     public string? Path { get; set; }
 }

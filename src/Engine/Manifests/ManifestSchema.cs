@@ -140,13 +140,14 @@ public static class ManifestSchema
             properties["name"] = new JsonObject { ["const"] = plugin.Name };
             properties["version"] = With(Typed("string",
                 "The plugin version the manifest was written for (manifest.resolved.json records it); when given, the loaded plugin must have it."), plugin.Version);
-            properties["options"] = Options(plugin.OptionsType);
+            var options = Options(plugin.OptionsType);
+            properties["options"] = options;
             branches.Add(new JsonObject
             {
                 ["title"] = plugin.Name,
                 ["description"] = plugin.Description,
                 ["type"] = "object",
-                ["required"] = Strings("name"),
+                ["required"] = options.ContainsKey("required") ? Strings("name", "options") : Strings("name"),
                 ["additionalProperties"] = false,
                 ["properties"] = properties,
             });
@@ -158,23 +159,30 @@ public static class ManifestSchema
     {
         var defaults = OptionsSchema.ToJson(Activator.CreateInstance(optionsType)!);
         var properties = new JsonObject();
-        foreach (var option in OptionsSchema.Describe(optionsType))
+        var described = OptionsSchema.Describe(optionsType);
+        foreach (var option in described)
         {
-            var schema = ValueSchema(option.Property.PropertyType);
+            // A required option takes neither null nor (a string) "": [Required] refuses both.
+            var schema = ValueSchema(option.Property.PropertyType, acceptsNull: !option.Required);
+            if (option.Required && option.Property.PropertyType == typeof(string)) schema["minLength"] = 1;
             schema["description"] = option.Description;
             if (option.Property.GetCustomAttribute<RangeAttribute>() is { } range) AddRange(schema, range);
             if (option.Property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)
                 schema["enum"] = new JsonArray([.. allowed.Values.Select(v => JsonSerializer.SerializeToNode(v))]);
-            schema["default"] = defaults[option.Name]?.DeepClone();
+            if (!option.Required) schema["default"] = defaults[option.Name]?.DeepClone();
             properties[option.Name] = schema;
         }
-        return new JsonObject { ["type"] = "object", ["additionalProperties"] = false, ["properties"] = properties };
+        var options = new JsonObject { ["type"] = "object", ["additionalProperties"] = false, ["properties"] = properties };
+        var required = described.Where(o => o.Required).Select(o => o.Name).ToArray();
+        if (required.Length > 0) options["required"] = Strings(required);
+        return options;
     }
 
-    /// <summary>The JSON type the binder accepts for a property type, null included where the binder takes it.</summary>
-    private static JsonObject ValueSchema(Type type)
+    /// <summary>The JSON type the binder accepts for a property type, null included where the binder takes it (and
+    /// <paramref name="acceptsNull"/> allows it).</summary>
+    private static JsonObject ValueSchema(Type type, bool acceptsNull)
     {
-        var nullable = OptionsSchema.AcceptsNull(type);
+        var nullable = acceptsNull && OptionsSchema.AcceptsNull(type);
         var target = Nullable.GetUnderlyingType(type) ?? type;
         if (target.IsEnum)
         {

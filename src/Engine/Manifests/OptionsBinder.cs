@@ -52,8 +52,9 @@ public static class OptionsBinder
             foreach (var attribute in option.Property.GetCustomAttributes<ValidationAttribute>())
             {
                 if (attribute.IsValid(value)) continue;
-                var message = OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name);
-                problems.Add($"{path}.{option.Name}: {message}, got {OptionsSchema.FormatValue(value)}");
+                problems.Add(attribute is RequiredAttribute
+                    ? $"{path}.{option.Name}: must be given" + (option.Description.Length == 0 ? "" : $" ({option.Description.TrimEnd('.')})")
+                    : $"{path}.{option.Name}: {OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name)}, got {OptionsSchema.FormatValue(value)}");
             }
         }
 

@@ -9,11 +9,14 @@ using System.Text.Json.Serialization;
 namespace Distillery.Engine.Manifests;
 
 /// <summary>One option of a plugin's options class, as a manifest author sees it.</summary>
-public sealed record OptionInfo(string Name, string Type, string Default, string Description, string? Constraint, PropertyInfo Property);
+/// <param name="Default">The default as the manifest would spell it, or <see cref="OptionsSchema.RequiredText"/> for a
+/// [Required] option without one.</param>
+/// <param name="Required">True when the manifest must give it: [Required] and no default.</param>
+public sealed record OptionInfo(string Name, string Type, string Default, string Description, string? Constraint, PropertyInfo Property, bool Required);
 
 /// <summary>
 /// Reads a plugin's options class: its settable public properties, named in camelCase, with their types,
-/// defaults, [Description], [Range] and [AllowedValues]. Used by the binder, by <c>distillery plugins</c> and to write the
+/// defaults, [Description], [Range], [AllowedValues] and [Required]. Used by the binder, by <c>distillery plugins</c> and to write the
 /// resolved manifest with every default filled in.
 /// </summary>
 public static class OptionsSchema
@@ -26,18 +29,29 @@ public static class OptionsSchema
         WriteIndented = true,
     };
 
+    /// <summary>What <c>distillery plugins</c> shows as the default of an option the manifest must give.</summary>
+    public const string RequiredText = "(required)";
+
     public static IReadOnlyList<OptionInfo> Describe(Type optionsType)
     {
         var defaults = Activator.CreateInstance(optionsType);
         return optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetSetMethod() is not null)
-            .Select(p => new OptionInfo(
-                JsonNamingPolicy.CamelCase.ConvertName(p.Name),
-                TypeName(p.PropertyType),
-                FormatValue(p.GetValue(defaults)),
-                p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "",
-                p.GetCustomAttributes<ValidationAttribute>().Select(ConstraintText).FirstOrDefault(text => text is not null),
-                p))
+            .Select(p =>
+            {
+                var value = p.GetValue(defaults);
+                // A subclass may give a [Required] option a default (fashion-mnist's standard install folder): then the
+                // manifest need not.
+                var required = p.GetCustomAttribute<RequiredAttribute>() is { } rule && !rule.IsValid(value);
+                return new OptionInfo(
+                    JsonNamingPolicy.CamelCase.ConvertName(p.Name),
+                    TypeName(p.PropertyType),
+                    required ? RequiredText : FormatValue(value),
+                    p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? "",
+                    p.GetCustomAttributes<ValidationAttribute>().Select(ConstraintText).FirstOrDefault(text => text is not null),
+                    p,
+                    required);
+            })
             .ToList();
     }
 
@@ -80,7 +94,8 @@ public static class OptionsSchema
     public static bool IsUnboundedAbove(RangeAttribute range) =>
         Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture) >= int.MaxValue;
 
-    /// <summary>What a [Range] or [AllowedValues] attribute allows, as a manifest author reads it; null for other attributes.</summary>
+    /// <summary>What a [Range] or [AllowedValues] attribute allows, as a manifest author reads it; null for other attributes
+    /// ([Required] shows as the default, <see cref="RequiredText"/>).</summary>
     public static string? ConstraintText(ValidationAttribute attribute) => attribute switch
     {
         RangeAttribute range => RangeText(range),

@@ -189,7 +189,7 @@ public sealed class PluginCatalog
             var problem = new PluginProblem(descriptor.SourcePath, existing.Name == descriptor.Name
                 ? $"{descriptor.Kind} '{descriptor.Name}' is already provided by {existing.SourcePath}; this one is ignored"
                 : $"{descriptor.Kind} '{descriptor.Name}' differs only in case from '{existing.Name}', already provided by " +
-                  $"{existing.SourcePath}; this one is ignored (rename its export)");
+                  $"{existing.SourcePath}; this one is ignored (rename its export)", ExportOnly: true);
             _problems.Add(problem);
             if (existing.Name != descriptor.Name) _refusedNames.TryAdd((descriptor.Kind, descriptor.Name), problem);
             return;

@@ -19,7 +19,9 @@ public static class PluginsCommand
     /// </summary>
     public static int Execute(string? kind, string[] pluginFolders)
     {
-        if (kind is not null && !PluginKinds.All.Contains(kind))
+        // The kinds are this command's fixed vocabulary, not names a manifest must spell exactly: --kind Kernel is meant as kernel.
+        var kinds = kind is null ? PluginKinds.All : PluginKinds.All.Where(k => string.Equals(k, kind, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (kinds.Count == 0)
         {
             Console.Error.WriteLine($"error: --kind: unknown kind '{kind}'; allowed: {string.Join(", ", PluginKinds.All)}");
             return ExitCodes.InvalidInput;
@@ -34,7 +36,7 @@ public static class PluginsCommand
             : new AnsiConsoleSettings { Out = new AnsiConsoleOutput(piped), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
         if (piped is not null) console.Profile.Width = UnwrappedWidth;
 
-        foreach (var pluginKind in kind is null ? PluginKinds.All : [kind])
+        foreach (var pluginKind in kinds)
         {
             foreach (var plugin in catalog.OfKind(pluginKind))
             {
@@ -46,10 +48,16 @@ public static class PluginsCommand
                     console.WriteLine("  (no options)");
                     continue;
                 }
-                var table = new Table().Border(TableBorder.Simple).AddColumns("option", "type", "default", "description");
+                // Piped, each row also names its plugin (a line found by grep says whose option it is) and the table has no
+                // border: its rule under the headings would be as long as the longest description.
+                var table = new Table().Border(piped is null ? TableBorder.Simple : TableBorder.None);
+                if (piped is not null) table.AddColumn("plugin");
+                table.AddColumns("option", "type", "default", "description");
                 foreach (var option in options)
-                    table.AddRow(Markup.Escape(option.Name), Markup.Escape(option.Type), Markup.Escape(option.Default),
-                        Markup.Escape(option.Description + (option.Constraint is null ? "" : $" ({option.Constraint})")));
+                {
+                    string[] cells = [option.Name, option.Type, option.Default, option.Description + (option.Constraint is null ? "" : $" ({option.Constraint})")];
+                    table.AddRow([.. (piped is null ? cells : [$"{pluginKind} {plugin.Name}", .. cells]).Select(Markup.Escape)]);
+                }
                 console.Write(table);
             }
         }
@@ -57,7 +65,7 @@ public static class PluginsCommand
             foreach (var line in piped.ToString().Split('\n'))
                 Console.Out.WriteLine(line.TrimEnd());
         foreach (var problem in catalog.Problems)
-            Console.Error.WriteLine($"warning: plugin skipped: {problem}");
+            Console.Error.WriteLine($"warning: {problem.Warning}");
         return ExitCodes.Success;
     }
 }

@@ -112,7 +112,7 @@ public static class RunCommand
     private static async Task<int> RunLockedPointAsync(ExperimentInput input, PlannedPoint point, RunFolder folder, bool verbose, CancellationToken cancellation)
     {
         await using var logger = Logging.Create(verbose, folder.Log);
-        foreach (var problem in input.Catalog.Problems) logger.Warning("Plugin skipped: {Problem}", problem.ToString());
+        foreach (var problem in input.Catalog.Problems) logger.Warning("{Problem}", problem.Warning);
         logger.Information("Experiment {Name}{Point} → {Folder}", input.Manifest.Name,
             point.Point.Name.Length > 0 ? $" [{point.Point.Name}]" : "", folder.Path);
         logger.Information("Threads: {Threads}", RunThreads.Describe());

@@ -18,7 +18,7 @@ public static class SchemaCommand
     {
         var catalog = PluginCatalog.Load(new[] { ExperimentInput.DefaultPluginFolder }.Concat(pluginFolders));
         foreach (var problem in catalog.Problems)
-            Console.Error.WriteLine($"warning: plugin skipped: {problem}");
+            Console.Error.WriteLine($"warning: {problem.Warning}");
         var text = ManifestSchema.ToText(ManifestSchema.Generate(catalog));
         if (output is null)
         {

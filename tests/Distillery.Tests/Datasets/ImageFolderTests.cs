@@ -225,7 +225,7 @@ public sealed class ImageFolderTests
         {
             var problems = new List<string>();
             Distillery.Engine.Manifests.OptionsBinder.Bind(typeof(ImageFolderOptions),
-                new System.Text.Json.Nodes.JsonObject { ["channels"] = channels }, "dataset.options", problems);
+                new System.Text.Json.Nodes.JsonObject { ["path"] = "images", ["channels"] = channels }, "dataset.options", problems);
             if (channels is 1 or 3) problems.Should().BeEmpty();
             else problems.Should().Equal($"dataset.options.channels: must be one of 1, 3, got {channels}");
         }

@@ -175,15 +175,21 @@ public sealed class RunTests
             result.Output.Should().Contain(expected);
         result.Output.Should().Contain("algorithm kip (version 1) — ", "each plugin shows its version");
 
-        var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithm");
+        var algorithms = DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "Algorithm"); // kinds in any case
+        algorithms.ExitCode.Should().Be(0, algorithms.ToString());
         algorithms.Output.Should().Contain("kip").And.NotContain("kernel fc");
-        // Piped, as here, nothing wraps at 80 columns: an option's whole row, description included, is one line to grep.
+        // Piped, as here, nothing wraps at 80 columns: an option's whole row, description included, is one line to grep,
+        // and it names its plugin.
         var longest = Distillery.Engine.Manifests.OptionsSchema.Describe(typeof(Distillery.Kip.KipOptions)).MaxBy(o => o.Description.Length)!;
         longest.Description.Length.Should().BeGreaterThan(80, "else the test would pass with wrapping too");
         var lines = algorithms.Output.Split('\n');
-        lines.Should().Contain(line => line.TrimStart().StartsWith(longest.Name + " ") && line.Contains(longest.Description));
+        lines.Should().Contain(line => line.TrimStart().StartsWith("algorithm kip ") && line.Contains($" {longest.Name} ") && line.Contains(longest.Description));
         lines.Should().NotContain(line => line.TrimEnd('\r') != line.TrimEnd(), "no line carries the table's padding");
+        lines.Should().NotContain(line => line.Contains("───"), "no rule as long as the longest description");
         algorithms.Output.Should().NotContain("\u001b[", "a pipe gets no terminal escapes");
+        // A dataset whose folder has no default says so instead of showing a default of null.
+        DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "dataset").Output.Split('\n')
+            .Should().Contain(line => line.StartsWith("dataset mnist ") && line.Contains(" path ") && line.Contains("(required)"));
     }
 
     [Fact]

@@ -173,6 +173,22 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
         }).Should().ContainSingle().Which.Should().Be("algorithm.options.Steps: option steps is already given as 'steps'; give it once");
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void A_required_option_left_out_or_empty_is_refused_before_the_run_saying_what_it_is(string? path)
+    {
+        // mnist's folder has no default (fashion-mnist's has: Debian's install folder), so the manifest must give it.
+        Problems(m => m["dataset"] = path is null
+                ? new JsonObject { ["name"] = "mnist" }
+                : new JsonObject { ["name"] = "mnist", ["options"] = new JsonObject { ["path"] = path } })
+            .Should().ContainSingle().Which.Should().StartWith("dataset.options.path: must be given (Folder holding train-images-idx3-ubyte, ");
+        var fashion = Valid();
+        fashion["dataset"] = new JsonObject { ["name"] = "fashion-mnist" };
+        var act = () => ExperimentPlanner.Plan(fashion, _catalog);
+        act.Should().NotThrow("a required option with a default need not be given");
+    }
+
     [Fact]
     public void Wrong_option_type_says_what_was_expected()
     {

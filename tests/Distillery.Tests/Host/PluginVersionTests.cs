@@ -64,6 +64,7 @@ public sealed class PluginVersionTests : IDisposable
             $"{Abstractions.ToString(2)}; rebuild the plugin against {Abstractions.ToString(2)} (or use a host that serves {newerAbstractions.ToString(2)})",
             $"{oldTorch}: Acme.OldTorch is built against TorchSharp {olderTorchSharp.ToString(2)}, this host serves " +
             $"{TorchSharp.ToString(2)}; rebuild the plugin against {TorchSharp.ToString(2)} (or use a host that serves {olderTorchSharp.ToString(2)})");
+        catalog.Problems.Select(p => p.Warning).Should().AllSatisfy(w => w.Should().StartWith("plugin skipped: "));
         NeverLoaded("Acme.NewerContracts", "Acme.OldTorch");
         catalog.Find(PluginKinds.Kernel, "linear-newer").Should().BeNull();
         catalog.Find(PluginKinds.Kernel, "fc").Should().NotBeNull("the bundled plugins of the next folder load as before");
@@ -102,6 +103,8 @@ public sealed class PluginVersionTests : IDisposable
         catalog.Problems.Select(p => p.ToString()).Should().BeEquivalentTo(
             $"{upper}: kernel 'Linear' differs only in case from 'linear', already provided by {linear}; this one is ignored (rename its export)",
             $"{fc}: kernel 'FC' differs only in case from 'fc', already provided by {bundledFc}; this one is ignored (rename its export)");
+        // Only the export is refused, not the file: the warning must not send its author looking for a load failure.
+        catalog.Problems.Select(p => p.Warning).Should().AllSatisfy(w => w.Should().StartWith("plugin export ignored: "));
         catalog.Find(PluginKinds.Kernel, "Linear").Should().BeNull();
         catalog.Find(PluginKinds.Kernel, "FC").Should().BeNull();
         ComputesTheLinearKernel(catalog, "linear");
