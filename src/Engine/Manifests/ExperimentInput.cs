@@ -71,7 +71,7 @@ public sealed record ExperimentInput(string ManifestPath, ExperimentManifest Man
                 problems.AddRange(e.Problems.Select(p => prefix + p));
             }
         }
-        if (problems.Count > 0) throw new ManifestException(problems.Distinct().ToList());
+        if (problems.Count > 0) throw new ManifestException(problems.Distinct().ToList(), catalog.Problems.Select(p => p.Warning).ToList());
         return planned;
     }
 }

@@ -162,9 +162,10 @@ public static class ManifestSchema
         var described = OptionsSchema.Describe(optionsType);
         foreach (var option in described)
         {
-            // A required option takes neither null nor (a string) "": [Required] refuses both.
-            var schema = ValueSchema(option.Property.PropertyType, acceptsNull: !option.Required);
-            if (option.Required && option.Property.PropertyType == typeof(string)) schema["minLength"] = 1;
+            // [Required] refuses null and (a string) "", whether or not the option has a default to leave it out for.
+            var nonEmpty = option.Property.GetCustomAttribute<RequiredAttribute>() is not null;
+            var schema = ValueSchema(option.Property.PropertyType, acceptsNull: !nonEmpty);
+            if (nonEmpty && option.Property.PropertyType == typeof(string)) schema["minLength"] = 1;
             schema["description"] = option.Description;
             if (option.Property.GetCustomAttribute<RangeAttribute>() is { } range) AddRange(schema, range);
             if (option.Property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed)

@@ -20,6 +20,7 @@ public static class OptionsBinder
             ?? throw new InvalidOperationException($"{optionsType} has no public parameterless constructor");
         var schema = OptionsSchema.Describe(optionsType);
         var givenAs = new Dictionary<string, string>(StringComparer.Ordinal); // option name → the key that set it
+        var unbound = new HashSet<string>(StringComparer.Ordinal); // options whose value was refused: their default is not what was asked
 
         foreach (var (key, value) in json ?? [])
         {
@@ -43,17 +44,23 @@ public static class OptionsBinder
                 // JSON has no infinity: a literal such as 1e400 overflows to it, and a range check would then report "Infinity".
                 problems.Add($"{path}.{option.Name}: {Show(value)} is beyond the largest number (about 1.8e308); expected a finite number");
             else
+            {
                 option.Property.SetValue(options, converted);
+                continue;
+            }
+            unbound.Add(option.Name);
         }
 
-        foreach (var option in schema)
+        foreach (var option in schema.Where(o => !unbound.Contains(o.Name)))
         {
             var value = option.Property.GetValue(options);
             foreach (var attribute in option.Property.GetCustomAttributes<ValidationAttribute>())
             {
                 if (attribute.IsValid(value)) continue;
                 problems.Add(attribute is RequiredAttribute
-                    ? $"{path}.{option.Name}: must be given" + (option.Description.Length == 0 ? "" : $" ({option.Description.TrimEnd('.')})")
+                    ? $"{path}.{option.Name}: " + (option.Required
+                        ? "must be given" + (option.Description.Length == 0 ? "" : $" ({option.Description.TrimEnd('.')})")
+                        : $"must not be empty; leave it out for the default, {option.Default}")
                     : $"{path}.{option.Name}: {OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name)}, got {OptionsSchema.FormatValue(value)}");
             }
         }

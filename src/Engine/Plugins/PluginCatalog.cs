@@ -203,7 +203,7 @@ public sealed class PluginCatalog
         var known = string.Join(", ", OfKind(kind).Select(p => p.Name));
         var sameButCase = FindIgnoringCase(kind, name);
         var hint = _refusedNames.TryGetValue((kind, name), out var refused)
-            ? $" (the plugin that exports it was refused: {refused})"
+            ? $" (its export was ignored: {refused})"
             : sameButCase is null ? "" : $" (names are case-sensitive: did you mean '{sameButCase.Name}'?)";
         return new DistilleryException($"{manifestPath}: unknown {kind} '{name}'{hint}; known {kind}s: {(known.Length > 0 ? known : "none")}");
     }

@@ -1,4 +1,5 @@
 using Distillery.Abstractions;
+using Distillery.Engine.Manifests;
 using Distillery.Engine.Runs;
 
 namespace Distillery.Host.Cli;
@@ -8,6 +9,10 @@ public static class Errors
 {
     public static int InvalidInput(DistilleryException error, bool verbose)
     {
+        // A skipped plugin or an ignored export is often why a manifest's name is unknown: say so before the errors.
+        if (error is ManifestException manifest)
+            foreach (var warning in manifest.PluginWarnings)
+                Console.Error.WriteLine($"warning: {warning}");
         foreach (var line in error.Message.Split(Environment.NewLine))
             Console.Error.WriteLine($"error: {line}");
         if (verbose) Console.Error.WriteLine(error);

@@ -9,9 +9,6 @@ namespace Distillery.Host.Cli;
 /// <summary><c>distillery plugins</c>: every discovered plugin with its options, so nobody has to read source to write a manifest.</summary>
 public static class PluginsCommand
 {
-    /// <summary>Columns assumed when the output is not a terminal: wide enough that no heading or option row wraps.</summary>
-    private const int UnwrappedWidth = 4096;
-
     /// <summary>
     /// Prints every plugin of <paramref name="kind"/> (all kinds when null) found in the bundled folder and
     /// <paramref name="pluginFolders"/>, each with a table of its options; plugins that failed to load are warnings on
@@ -27,43 +24,37 @@ public static class PluginsCommand
             return ExitCodes.InvalidInput;
         }
         var catalog = PluginCatalog.Load(new[] { ExperimentInput.DefaultPluginFolder }.Concat(pluginFolders));
-        // Piped or redirected, there is no terminal width to fit: Spectre would assume 80 columns and wrap every
-        // description over many lines, so `distillery plugins | grep learningRate` would find a fragment. Unwrapped, one
-        // row per line, without the padding of the table's last column.
-        var piped = Console.IsOutputRedirected ? new StringWriter() : null;
-        var console = AnsiConsole.Create(piped is null
-            ? new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }
-            : new AnsiConsoleSettings { Out = new AnsiConsoleOutput(piped), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
-        if (piped is not null) console.Profile.Width = UnwrappedWidth;
+        // Piped or redirected, there is no terminal width to fit: a table would wrap every description at 80 columns, so
+        // `distillery plugins | grep learningRate` would find a fragment. So each option is one line of tab-separated
+        // fields, kind and plugin first: what grep finds says whose option it is, and cut -f or awk -F'\t' can read it.
+        var piped = Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (piped) Console.Out.WriteLine(string.Join('\t', "kind", "plugin", "option", "type", "default", "description"));
 
         foreach (var pluginKind in kinds)
         {
             foreach (var plugin in catalog.OfKind(pluginKind))
             {
-                console.MarkupLine($"[bold]{pluginKind} {Markup.Escape(plugin.Name)}[/] (version {Markup.Escape(plugin.Version)}) — {Markup.Escape(plugin.Description)}");
-                console.MarkupLine($"  [grey]from {Markup.Escape(plugin.SourcePath)}[/]");
+                var (title, about) = ($"{pluginKind} {plugin.Name}", $" (version {plugin.Version}) — {plugin.Description}");
+                if (piped) Console.Out.WriteLine($"{title}{about}\n  from {plugin.SourcePath}");
+                else console.MarkupLine($"[bold]{Markup.Escape(title)}[/]{Markup.Escape(about)}\n  [grey]from {Markup.Escape(plugin.SourcePath)}[/]");
                 var options = OptionsSchema.Describe(plugin.OptionsType);
                 if (options.Count == 0)
                 {
-                    console.WriteLine("  (no options)");
+                    Console.Out.WriteLine("  (no options)");
                     continue;
                 }
-                // Piped, each row also names its plugin (a line found by grep says whose option it is) and the table has no
-                // border: its rule under the headings would be as long as the longest description.
-                var table = new Table().Border(piped is null ? TableBorder.Simple : TableBorder.None);
-                if (piped is not null) table.AddColumn("plugin");
-                table.AddColumns("option", "type", "default", "description");
-                foreach (var option in options)
+                var rows = options.Select(o => new[] { o.Name, o.Type, o.Default, o.Description + (o.Constraint is null ? "" : $" ({o.Constraint})") });
+                if (piped)
                 {
-                    string[] cells = [option.Name, option.Type, option.Default, option.Description + (option.Constraint is null ? "" : $" ({option.Constraint})")];
-                    table.AddRow([.. (piped is null ? cells : [$"{pluginKind} {plugin.Name}", .. cells]).Select(Markup.Escape)]);
+                    foreach (var row in rows) Console.Out.WriteLine(string.Join('\t', [pluginKind, plugin.Name, .. row]));
+                    continue;
                 }
+                var table = new Table().Border(TableBorder.Simple).AddColumns("option", "type", "default", "description");
+                foreach (var row in rows) table.AddRow([.. row.Select(Markup.Escape)]);
                 console.Write(table);
             }
         }
-        if (piped is not null)
-            foreach (var line in piped.ToString().Split('\n'))
-                Console.Out.WriteLine(line.TrimEnd());
         foreach (var problem in catalog.Problems)
             Console.Error.WriteLine($"warning: {problem.Warning}");
         return ExitCodes.Success;

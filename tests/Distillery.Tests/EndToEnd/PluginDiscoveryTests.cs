@@ -74,6 +74,16 @@ public sealed class PluginDiscoveryTests
             $"warning: plugin skipped: {refused}: Acme.NewerContracts is built against Distillery.Abstractions {newer.ToString(2)}, " +
             $"this host serves {served.ToString(2)}; rebuild the plugin against {served.ToString(2)} (or use a host that serves {newer.ToString(2)})");
         listed.Output.Should().Contain("kernel linear (version 1) —").And.Contain("kernel fc (version 1) —").And.NotContain("linear-newer");
+
+        // A manifest that names the skipped plugin is refused, and the warning that explains why comes first.
+        var manifest = RunFixtures.SmallKipManifest();
+        manifest["kernel"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "linear-newer" };
+        var validated = DistilleryProcess.Run(scratch.Path, "validate", RunFixtures.Write(scratch.Path, manifest), "--plugins", pluginRoot);
+        validated.ExitCode.Should().Be(2, validated.ToString());
+        var lines = validated.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(2);
+        lines[0].Should().StartWith($"warning: plugin skipped: {refused}: ");
+        lines[1].Should().StartWith("error: kernel.name: unknown kernel 'linear-newer'");
     }
 
     private static void BuildSamplePlugin(string outputFolder) => TestPlugins.Build("SamplePlugin", outputFolder);

@@ -187,6 +187,16 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
         fashion["dataset"] = new JsonObject { ["name"] = "fashion-mnist" };
         var act = () => ExperimentPlanner.Plan(fashion, _catalog);
         act.Should().NotThrow("a required option with a default need not be given");
+        // Given empty, it is told how to get its default, not that it "must be given".
+        fashion["dataset"]!["options"] = new JsonObject { ["path"] = "" };
+        Problems(fashion).Should().Equal("dataset.options.path: must not be empty; leave it out for the default, /usr/share/datasets/fashion-mnist");
+    }
+
+    [Fact]
+    public void A_required_option_of_the_wrong_type_gets_one_error_not_also_must_be_given()
+    {
+        Problems(m => m["dataset"] = new JsonObject { ["name"] = "mnist", ["options"] = new JsonObject { ["path"] = 5 } })
+            .Should().Equal("dataset.options.path: expected a string, got 5");
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public sealed class PluginVersionTests : IDisposable
         ComputesTheLinearKernel(catalog, "linear");
         // A manifest that names the refused export hears why, not only which plugin won the name.
         catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "FC").Message.Should().StartWith(
-            $"kernel.name: unknown kernel 'FC' (the plugin that exports it was refused: {fc}: kernel 'FC' differs only in case from 'fc'");
+            $"kernel.name: unknown kernel 'FC' (its export was ignored: {fc}: kernel 'FC' differs only in case from 'fc'");
         catalog.UnknownPlugin("kernel.name", PluginKinds.Kernel, "LINEAR").Message.Should().Contain("did you mean 'linear'?");
     }
 
