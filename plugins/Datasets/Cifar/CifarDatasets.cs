@@ -21,10 +21,8 @@ internal static class CifarLoader
     public static void Check(string name, CifarLayout layout, CifarFolderOptions options) =>
         CifarReader.Check(Folder(name, layout, options), layout);
 
-    private static string Folder(string name, CifarLayout layout, CifarFolderOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new OptionException(nameof(options.Path),
-            $"dataset '{name}' needs the folder holding the {layout.DisplayName} binary files ({layout.Listing})")
-        : CifarReader.ResolveFolder(options.Path, layout);
+    private static string Folder(string name, CifarLayout layout, CifarFolderOptions options) =>
+        CifarReader.ResolveFolder(DatasetFolder.Require(options.Path, name, $"the {layout.DisplayName} binary files ({layout.Listing})"), layout);
 }
 
 [ExportDataset("cifar10", Description = "CIFAR-10 (50k/10k 32x32 colour images, 10 classes) from a folder in the published binary format.")]

@@ -21,7 +21,5 @@ public sealed class ImageFolderDataset : IDatasetLoader<ImageFolderOptions>
 
     public void Check(ImageFolderOptions options) => ImageFolderReader.Check(Root(options), options);
 
-    private static string Root(ImageFolderOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new OptionException(nameof(options.Path), $"dataset 'image-folder' needs the folder holding {ImageFolderReader.Layout}")
-        : Path.GetFullPath(options.Path);
+    private static string Root(ImageFolderOptions options) => DatasetFolder.Require(options.Path, "image-folder", ImageFolderReader.Layout);
 }

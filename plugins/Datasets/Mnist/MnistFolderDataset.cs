@@ -31,9 +31,7 @@ public abstract class MnistFolderDataset<TOptions> : IDatasetLoader<TOptions> wh
 
     public void Check(TOptions options) => MnistFamilyReader.Check(Source(options));
 
-    private FolderIdxSource Source(TOptions options) => string.IsNullOrWhiteSpace(options.Path)
-        ? throw new OptionException(nameof(options.Path), $"dataset '{Name}' needs the folder holding {MnistLayout.Listing}")
-        : new FolderIdxSource(options.Path);
+    private FolderIdxSource Source(TOptions options) => new(DatasetFolder.Require(options.Path, Name, MnistLayout.Listing));
 }
 
 [ExportDataset("fashion-mnist", Description = "Fashion-MNIST (Zalando, 60k/10k 28x28 grey clothing images) from a folder in the IDX layout, raw or gzipped.")]

@@ -187,6 +187,6 @@ public sealed class CifarTests
         unset.Should().Throw<DistilleryException>().WithMessage("options.path: dataset 'cifar10' needs the folder*data_batch_1.bin*");
 
         var missing = () => new Cifar100Dataset().Load(Run(), new Cifar100Options { Path = "/nonexistent/cifar" });
-        missing.Should().Throw<DataFormatException>().Which.Message.Should().Contain("/nonexistent/cifar").And.Contain("not found");
+        missing.Should().Throw<OptionException>().Which.Message.Should().StartWith("options.path: /nonexistent/cifar: dataset folder not found");
     }
 }

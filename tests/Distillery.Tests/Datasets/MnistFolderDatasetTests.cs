@@ -77,9 +77,13 @@ public sealed class MnistFolderDatasetTests : IDisposable
     {
         var folder = Path.Combine(_temp.Path, "no-such-folder");
 
-        var error = Assert.Throws<DataFormatException>(() => new MnistDataset().Load(Run(), new MnistFolderOptions { Path = folder }));
+        var error = Assert.Throws<OptionException>(() => new MnistDataset().Load(Run(), new MnistFolderOptions { Path = folder }));
 
-        error.Message.Should().Contain(folder).And.Contain("folder not found");
+        error.Message.Should().StartWith($"options.path: {folder}: dataset folder not found");
+        // A file where the folder should be is told so.
+        File.WriteAllText(folder, "");
+        Assert.Throws<OptionException>(() => new MnistDataset().Load(Run(), new MnistFolderOptions { Path = folder }))
+            .Message.Should().Be($"options.path: {folder} is a file; give the folder that holds {MnistLayout.Listing}");
     }
 
     [Fact]

@@ -29,4 +29,18 @@ public sealed class ValidateTests
         valid.ExitCode.Should().Be(0, valid.ToString());
         valid.Error.Should().Contain(": valid");
     }
+
+    [Fact]
+    public void A_missing_dataset_folder_is_named_by_its_manifest_field_and_a_relative_one_by_where_it_was_looked_for()
+    {
+        using var scratch = new ScratchFolder();
+        var manifest = RunFixtures.SmallKipManifest(steps: 2);
+        manifest["dataset"] = new JsonObject { ["name"] = "mnist", ["options"] = new JsonObject { ["path"] = "no-such-data" } };
+
+        var result = DistilleryProcess.Run(scratch.Path, "validate", RunFixtures.Write(scratch.Path, manifest));
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Error.Should().StartWith($"error: dataset.options.path: {scratch.Combine("no-such-data")}: dataset folder not found (it should hold ")
+            .And.Contain($"; a relative path is read from the current directory, {scratch.Path})");
+    }
 }
