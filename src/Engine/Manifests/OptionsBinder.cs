@@ -57,11 +57,7 @@ public static class OptionsBinder
             foreach (var attribute in option.Property.GetCustomAttributes<ValidationAttribute>())
             {
                 if (attribute.IsValid(value)) continue;
-                problems.Add(attribute is RequiredAttribute
-                    ? $"{path}.{option.Name}: " + (option.Required
-                        ? "must be given" + (option.Description.Length == 0 ? "" : $" ({option.Description.TrimEnd('.')})")
-                        : $"must not be empty; leave it out for the default, {option.Default}")
-                    : $"{path}.{option.Name}: {OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name)}, got {OptionsSchema.FormatValue(value)}");
+                problems.Add($"{path}.{option.Name}: {Violation(option, attribute, value)}");
             }
         }
 
@@ -80,6 +76,14 @@ public static class OptionsBinder
 
         return options;
     }
+
+    /// <summary>What is wrong with <paramref name="value"/>, which breaks <paramref name="attribute"/>, and what to do.</summary>
+    private static string Violation(OptionInfo option, ValidationAttribute attribute, object? value) => attribute switch
+    {
+        RequiredAttribute when option.Required => "must be given" + (option.Description.Length == 0 ? "" : $" ({option.Description.TrimEnd('.')})"),
+        RequiredAttribute => $"must not be empty; leave it out for the default, {option.Default}", // given as null or ""
+        _ => $"{OptionsSchema.ConstraintText(attribute) ?? attribute.FormatErrorMessage(option.Name)}, got {OptionsSchema.FormatValue(value)}",
+    };
 
     private static bool TryConvert(JsonNode? value, Type type, out object? converted)
     {
