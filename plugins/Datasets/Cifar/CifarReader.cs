@@ -14,11 +14,10 @@ namespace Distillery.Datasets;
 public static class CifarReader
 {
     /// <summary>The folder that holds the files: <paramref name="path"/> itself, or the tarball's sub-folder below it.</summary>
+    /// <param name="path">An existing folder (<see cref="DatasetFolder.Require"/> checks it).</param>
     public static string ResolveFolder(string path, CifarLayout layout)
     {
         var folder = Path.GetFullPath(path);
-        if (!Directory.Exists(folder))
-            throw new DataFormatException(folder, $"dataset folder not found (it should hold {layout.Listing})");
         var extracted = Path.Combine(folder, layout.TarballFolder);
         var hasFiles = layout.TrainFiles.Any(f => File.Exists(Path.Combine(folder, f)));
         return !hasFiles && Directory.Exists(extracted) ? extracted : folder;

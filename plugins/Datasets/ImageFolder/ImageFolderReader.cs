@@ -78,10 +78,9 @@ public static class ImageFolderReader
     }
 
     /// <summary>The split folders and the class names (train sub-folders, sorted ordinally), after checking the layout.</summary>
+    /// <param name="root">An existing folder (<see cref="DatasetFolder.Require"/> checks it).</param>
     private static (string Train, string Test, List<string> Classes) CheckLayout(string root)
     {
-        if (!Directory.Exists(root))
-            throw new DataFormatException(root, $"dataset folder not found (it should hold {Layout})");
         var trainFolder = RequireFolder(root, "train");
         var testFolder = RequireFolder(root, "test");
 

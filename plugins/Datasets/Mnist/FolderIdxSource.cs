@@ -3,17 +3,10 @@ using Distillery.Abstractions;
 namespace Distillery.Datasets;
 
 /// <summary>IDX files in a folder, each either raw or gzipped (<c>name</c> or <c>name.gz</c>).</summary>
-public sealed class FolderIdxSource : IIdxSource
+/// <param name="folder">The folder, already checked to exist (<see cref="DatasetFolder.Require"/>): a missing one shows as its files not found.</param>
+public sealed class FolderIdxSource(string folder) : IIdxSource
 {
-    public FolderIdxSource(string folder)
-    {
-        Location = System.IO.Path.GetFullPath(folder);
-        if (!Directory.Exists(Location))
-            throw new DataFormatException(Location,
-                $"dataset folder not found (it should hold {MnistLayout.Listing})");
-    }
-
-    public string Location { get; }
+    public string Location { get; } = System.IO.Path.GetFullPath(folder);
 
     public IdxArray Read(string baseName, int expectedMagic) => IdxFile.ReadFile(Resolve(baseName), expectedMagic);
 

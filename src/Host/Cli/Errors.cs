@@ -7,12 +7,16 @@ namespace Distillery.Host.Cli;
 /// <summary>How failures reach the user: one clear line each on standard error, a stack trace only with --verbose.</summary>
 public static class Errors
 {
+    /// <summary>Each of <paramref name="warnings"/> as one <c>warning:</c> line on standard error.</summary>
+    public static void Warn(IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings) Console.Error.WriteLine($"warning: {warning}");
+    }
+
     public static int InvalidInput(DistilleryException error, bool verbose)
     {
         // A skipped plugin or an ignored export is often why a manifest's name is unknown: say so before the errors.
-        if (error is ManifestException manifest)
-            foreach (var warning in manifest.PluginWarnings)
-                Console.Error.WriteLine($"warning: {warning}");
+        if (error is ManifestException manifest) Warn(manifest.PluginWarnings);
         foreach (var line in error.Message.Split(Environment.NewLine))
             Console.Error.WriteLine($"error: {line}");
         if (verbose) Console.Error.WriteLine(error);

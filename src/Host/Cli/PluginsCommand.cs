@@ -55,8 +55,7 @@ public static class PluginsCommand
                 console.Write(table);
             }
         }
-        foreach (var problem in catalog.Problems)
-            Console.Error.WriteLine($"warning: {problem.Warning}");
+        Errors.Warn(catalog.Problems.Select(p => p.Warning));
         return ExitCodes.Success;
     }
 }

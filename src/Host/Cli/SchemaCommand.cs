@@ -17,8 +17,7 @@ public static class SchemaCommand
     public static int Execute(string? output, string[] pluginFolders)
     {
         var catalog = PluginCatalog.Load(new[] { ExperimentInput.DefaultPluginFolder }.Concat(pluginFolders));
-        foreach (var problem in catalog.Problems)
-            Console.Error.WriteLine($"warning: {problem.Warning}");
+        Errors.Warn(catalog.Problems.Select(p => p.Warning));
         var text = ManifestSchema.ToText(ManifestSchema.Generate(catalog));
         if (output is null)
         {

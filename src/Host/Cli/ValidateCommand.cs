@@ -17,7 +17,7 @@ public static class ValidateCommand
         try
         {
             var input = ExperimentInput.Load(manifest, overrides, pluginFolders);
-            foreach (var problem in input.Catalog.Problems) Console.Error.WriteLine($"warning: {problem.Warning}");
+            Errors.Warn(input.Catalog.Problems.Select(p => p.Warning));
             DeviceSelector.Resolve(input.Manifest.Device);
             CheckDatasets(input.Points);
             if (input.IsSweep)
