@@ -8,6 +8,8 @@ using Distillery.Host.Cli;
 // Before libtorch allocates anything: freed tensors stay in the C heap for reuse instead of costing a fresh mapping
 // and a page fault per 4 KiB on every step (NativeHeap; README "Native heap").
 NativeHeap.KeepFreedMemory();
+// A failed write to standard output (`plugins > /dev/full`) becomes one error line and exit 2 (see the end).
+Console.SetOut(new StandardOutput(Console.Out));
 var manifestArgument = new Argument<string>("manifest") { Description = "Experiment manifest (.json, .yaml or .yml)." };
 var setOption = new Option<string[]>("--set") { Description = "Override a manifest value: path=value (repeatable), e.g. algorithm.options.steps=10.", AllowMultipleArgumentsPerToken = false };
 var outputOption = new Option<string?>("--output") { Description = "Run folder (default: the manifest's output.directory, else runs/<name>)." };
@@ -125,4 +127,17 @@ using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 if (parsed.GetValue(parentOption) is { } parentId) ParentWatch.CancelWhenGone(parentId, stop);
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stop.Token);
+}
+catch (StandardOutputException error)
+{
+    return Errors.OutputFailed(error, parsed.GetValue(verboseOption));
+}
+catch (Exception error)
+{
+    // What System.CommandLine's default handler did for a bug no command catches: the whole exception, exit 1.
+    Console.Error.WriteLine($"Unhandled exception: {error}");
+    return 1;
+}

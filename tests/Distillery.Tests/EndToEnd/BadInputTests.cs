@@ -99,6 +99,35 @@ public sealed class BadInputTests
     }
 
     /// <summary>Every line of standard error is an "error:" line; no stack trace reaches the user.</summary>
+    [Theory]
+    [InlineData("plugins")]
+    [InlineData("schema")]
+    [InlineData("validate")]
+    public void Standard_output_on_a_full_device_is_one_line_and_exit_code_2(string command)
+    {
+        using var scratch = new ScratchFolder();
+        string[] arguments = command == "validate"
+            ? [command, RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 3))]
+            : [command];
+        var start = new System.Diagnostics.ProcessStartInfo("bash")
+        {
+            WorkingDirectory = scratch.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // /dev/full fails every write with ENOSPC, as a full disk does.
+        foreach (var argument in (string[])["-c", "exec dotnet \"$@\" > /dev/full", "bash", DistilleryProcess.Executable, .. arguments])
+            start.ArgumentList.Add(argument);
+        using var running = new DistilleryProcess.Running(System.Diagnostics.Process.Start(start)!);
+
+        var result = running.WaitForResult(TimeSpan.FromMinutes(5));
+
+        result.ExitCode.Should().Be(2, result.ToString());
+        result.Error.Should().Contain("error: cannot write to standard output: No space left on device");
+        ShouldBeCleanErrorLines(result.Error);
+    }
+
     private static void ShouldBeCleanErrorLines(string error)
     {
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
