@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Fashion-MNIST results table (README "Results"): every point of the manifests/fmnist-table-* sweeps (1 and 10
 # images per class × 3 seeds and 50 per class × seed 0 for 6 kernel-method rows (KIP-convnet-rf: 50 × 3 seeds), plus
-# KIP-convnet-rf with its network redrawn every step at 10 × 3 seeds and 50 × seed 0, 48 points; 10 per class × 3 seeds and
+# KIP-convnet-rf with its network redrawn every step at 1 and 10 × 3 seeds and 50 × seed 0, 51 points; 10 per class × 3 seeds and
 # 1 and 50 per class × seed 0 for the dc, dsa and dm rows, 15 points), run as `distillery task`
 # in parallel lanes of one torch thread each (two single-threaded runs get more done on 2 cores than one run on two
 # threads), then collected into runs/fmnist-table/results.md and results.csv. Finished points are skipped and
