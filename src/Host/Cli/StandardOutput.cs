@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Distillery.Host.Cli;
@@ -18,6 +19,7 @@ public sealed class StandardOutput(TextWriter inner) : TextWriter
     public override IFormatProvider FormatProvider => inner.FormatProvider;
 
     /// <inheritdoc/>
+    [AllowNull]
     public override string NewLine { get => inner.NewLine; set => inner.NewLine = value; }
 
     /// <inheritdoc/>

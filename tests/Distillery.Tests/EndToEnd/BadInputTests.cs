@@ -109,19 +109,8 @@ public sealed class BadInputTests
         string[] arguments = command == "validate"
             ? [command, RunFixtures.Write(scratch.Path, RunFixtures.SmallKipManifest(steps: 3))]
             : [command];
-        var start = new System.Diagnostics.ProcessStartInfo("bash")
-        {
-            WorkingDirectory = scratch.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // /dev/full fails every write with ENOSPC, as a full disk does.
-        foreach (var argument in (string[])["-c", "exec dotnet \"$@\" > /dev/full", "bash", DistilleryProcess.Executable, .. arguments])
-            start.ArgumentList.Add(argument);
-        using var running = new DistilleryProcess.Running(System.Diagnostics.Process.Start(start)!);
-
-        var result = running.WaitForResult(TimeSpan.FromMinutes(5));
+        var result = DistilleryProcess.RunThroughShell(scratch.Path, "exec dotnet \"$@\" > /dev/full", arguments);
 
         result.ExitCode.Should().Be(2, result.ToString());
         result.Error.Should().Contain("error: cannot write to standard output: No space left on device");

@@ -22,6 +22,26 @@ internal static class DistilleryProcess
     public static Result Run(string workingDirectory, params string[] arguments) =>
         Start(workingDirectory, arguments).WaitForResult(TimeSpan.FromMinutes(10));
 
+    /// <summary>
+    /// Runs the executable through <c>bash -c <paramref name="script"/></c>, whose arguments are the executable and
+    /// <paramref name="arguments"/>: the script runs it as <c>dotnet "$@"</c> under a shell setting, e.g.
+    /// <c>ulimit -v 2500000 &amp;&amp; exec dotnet "$@"</c> or <c>exec dotnet "$@" &gt; /dev/full</c>.
+    /// </summary>
+    public static Result RunThroughShell(string workingDirectory, string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["-c", script, "bash", Executable, .. arguments])
+            start.ArgumentList.Add(argument);
+        using var running = new Running(Process.Start(start)!);
+        return running.WaitForResult(TimeSpan.FromMinutes(5));
+    }
+
     public static Running Start(string workingDirectory, params string[] arguments) =>
         StartWithEnvironment(workingDirectory, new Dictionary<string, string>(), arguments);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Distillery.Abstractions;
 using Distillery.Engine.Plugins;
 using FluentAssertions;
@@ -10,20 +9,8 @@ namespace Distillery.Tests.EndToEnd;
 public sealed class NativeLibraryTests
 {
     /// <summary>Runs the executable as a user would under <c>ulimit -v <paramref name="kibibytes"/></c> (bash's builtin).</summary>
-    private static DistilleryProcess.Result RunUnderAddressSpaceLimit(long kibibytes, string workingDirectory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-c", $"ulimit -v {kibibytes} && exec dotnet \"$@\"", "bash", DistilleryProcess.Executable, .. arguments])
-            start.ArgumentList.Add(argument);
-        using var running = new DistilleryProcess.Running(Process.Start(start)!);
-        return running.WaitForResult(TimeSpan.FromMinutes(5));
-    }
+    private static DistilleryProcess.Result RunUnderAddressSpaceLimit(long kibibytes, string workingDirectory, params string[] arguments) =>
+        DistilleryProcess.RunThroughShell(workingDirectory, $"ulimit -v {kibibytes} && exec dotnet \"$@\"", arguments);
 
     private static string[] InstallFolderListing() =>
         [.. Directory.EnumerateFileSystemEntries(DistilleryProcess.HostDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
