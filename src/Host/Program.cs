@@ -133,7 +133,7 @@ try
 }
 catch (StandardOutputException error)
 {
-    return Errors.OutputFailed(error, parsed.GetValue(verboseOption));
+    return Errors.InvalidInput(error, parsed.GetValue(verboseOption));
 }
 catch (Exception error)
 {

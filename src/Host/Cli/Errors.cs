@@ -14,26 +14,16 @@ public static class Errors
     }
 
     /// <summary>
-    /// Input the command cannot use (manifest, option, plugin, file): the plugin warnings that may explain it, then one
-    /// <c>error:</c> line per line of the message; exit code 2. The stack trace only with --verbose.
+    /// Input or output the command cannot use (manifest, option, plugin, file; a <see cref="StandardOutputException"/>):
+    /// the plugin warnings that may explain it, then one <c>error:</c> line per line of the message; exit code 2. The
+    /// stack trace only with --verbose.
     /// </summary>
-    public static int InvalidInput(DistilleryException error, bool verbose)
+    public static int InvalidInput(Exception error, bool verbose)
     {
         // A skipped plugin or an ignored export is often why a manifest's name is unknown: say so before the errors.
         if (error is ManifestException manifest) Warn(manifest.PluginWarnings);
         foreach (var line in error.Message.Split(Environment.NewLine))
             Console.Error.WriteLine($"error: {line}");
-        if (verbose) Console.Error.WriteLine(error);
-        return ExitCodes.InvalidInput;
-    }
-
-    /// <summary>
-    /// A write to standard output failed (<see cref="StandardOutput"/>): one <c>error:</c> line and exit code 2, the
-    /// code of an output that is not writable; the stack trace only with --verbose.
-    /// </summary>
-    public static int OutputFailed(StandardOutputException error, bool verbose)
-    {
-        Console.Error.WriteLine($"error: {error.Message}");
         if (verbose) Console.Error.WriteLine(error);
         return ExitCodes.InvalidInput;
     }

@@ -98,7 +98,6 @@ public sealed class BadInputTests
         DistilleryProcess.Run(Path.GetTempPath(), "plugins", "--kind", "algorithms").ExitCode.Should().Be(2);
     }
 
-    /// <summary>Every line of standard error is an "error:" line; no stack trace reaches the user.</summary>
     [Theory]
     [InlineData("plugins")]
     [InlineData("schema")]
@@ -117,6 +116,7 @@ public sealed class BadInputTests
         ShouldBeCleanErrorLines(result.Error);
     }
 
+    /// <summary>Every line of standard error is an "error:" line; no stack trace reaches the user.</summary>
     private static void ShouldBeCleanErrorLines(string error)
     {
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

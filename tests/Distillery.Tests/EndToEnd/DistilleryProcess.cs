@@ -29,25 +29,20 @@ internal static class DistilleryProcess
     /// </summary>
     public static Result RunThroughShell(string workingDirectory, string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-c", script, "bash", Executable, .. arguments])
-            start.ArgumentList.Add(argument);
-        using var running = new Running(Process.Start(start)!);
+        using var running = Launch("bash", workingDirectory, new Dictionary<string, string>(), ["-c", script, "bash", Executable, .. arguments]);
         return running.WaitForResult(TimeSpan.FromMinutes(5));
     }
 
     public static Running Start(string workingDirectory, params string[] arguments) =>
         StartWithEnvironment(workingDirectory, new Dictionary<string, string>(), arguments);
 
-    public static Running StartWithEnvironment(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Running StartWithEnvironment(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Launch("dotnet", workingDirectory, environment, [Executable, .. arguments]);
+
+    /// <summary>Starts <paramref name="program"/> with its output and error captured, as every run here is.</summary>
+    private static Running Launch(string program, string workingDirectory, IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -55,7 +50,6 @@ internal static class DistilleryProcess
             UseShellExecute = false,
         };
         foreach (var (name, value) in environment) start.Environment[name] = value;
-        start.ArgumentList.Add(Executable);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         return new Running(Process.Start(start)!);
     }
