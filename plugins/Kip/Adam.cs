@@ -16,8 +16,11 @@ public sealed class Adam(Tensor parameter, double learningRate) : IDisposable
     public Tensor FirstMoment { get; private set; } = zeros_like(parameter);
     public Tensor SecondMoment { get; private set; } = zeros_like(parameter);
 
-    /// <summary>Applies update number <paramref name="step"/> (1-based), in place.</summary>
-    public void Update(Tensor gradient, long step)
+    /// <summary>
+    /// Applies update number <paramref name="step"/> (1-based), in place, with the learning rate times
+    /// <paramref name="rateFactor"/> (a schedule's factor for this step; 1 keeps the rate given at construction).
+    /// </summary>
+    public void Update(Tensor gradient, long step, double rateFactor = 1)
     {
         using var noGrad = no_grad();
         // Every Scalar is held for its native call (see HeldScalars).
@@ -27,7 +30,7 @@ public sealed class Adam(Tensor parameter, double learningRate) : IDisposable
         using var gain2 = (1 - Beta2).ToScalar();
         FirstMoment.mul_(beta1).add_(gradient, gain1);
         SecondMoment.mul_(beta2).addcmul_(gradient, gradient, gain2);
-        using var stepSize = (-learningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step))).ToScalar();
+        using var stepSize = (-learningRate * rateFactor * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step))).ToScalar();
         using var epsilon = (Epsilon * Math.Sqrt(1 - Math.Pow(Beta2, step))).ToScalar();
         using var denominator = SecondMoment.sqrt().add_(epsilon, HeldScalars.One);
         Parameter.addcdiv_(FirstMoment, denominator, stepSize);

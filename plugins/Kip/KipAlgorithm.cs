@@ -146,16 +146,18 @@ public sealed class KipAlgorithm : IDistillationAlgorithm<KipOptions>
         if (options.LearnLabels) inputs.Add(targets);
         if (logTemperature is not null) inputs.Add(logTemperature);
         var gradients = autograd.grad([loss], inputs);
-        state.ImageOptimizer.Update(gradients[0], state.Step + 1);
+        // A function of the step alone, so a resumed run applies exactly the rates an uninterrupted one would.
+        var rateFactor = KipSchedules.RateFactor(options.LearningRateSchedule, state.Step + 1, options.Steps);
+        state.ImageOptimizer.Update(gradients[0], state.Step + 1, rateFactor);
         FiniteCheck.Require(state.Images, step, "the support images after the Adam update", Advice(run, options));
         if (options.LearnLabels)
         {
-            state.TargetOptimizer!.Update(gradients[1], state.Step + 1);
+            state.TargetOptimizer!.Update(gradients[1], state.Step + 1, rateFactor);
             FiniteCheck.Require(state.Targets, step, "the support labels after the Adam update", Advice(run, options));
         }
         if (logTemperature is not null)
         {
-            state.TemperatureOptimizer!.Update(gradients[^1], state.Step + 1);
+            state.TemperatureOptimizer!.Update(gradients[^1], state.Step + 1, rateFactor);
             FiniteCheck.Require(state.LogTemperature!, step, "log τ, the Platt temperature, after the Adam update", Advice(run, options));
         }
         return value;

@@ -12,6 +12,15 @@ public enum KipLossKind
     PlattCrossEntropy,
 }
 
+/// <summary>How the Adam learning rates of <see cref="KipAlgorithm"/> change over its steps (see <see cref="KipSchedules"/>).</summary>
+public enum KipSchedule
+{
+    /// <summary>The same rate at every step: KIP's (Nguyen, Chen &amp; Lee, ICLR 2021).</summary>
+    Constant,
+    /// <summary>Cosine annealing (Loshchilov &amp; Hutter, ICLR 2017) from the rate at step 1 towards 0 at the last step.</summary>
+    Cosine,
+}
+
 /// <summary>The options of <see cref="KipAlgorithm"/> (manifest <c>algorithm.options</c>); ranges are checked by the host.</summary>
 public sealed class KipOptions
 {
@@ -23,6 +32,9 @@ public sealed class KipOptions
 
     [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Adam learning rate.")]
     public double LearningRate { get; set; } = 0.04;
+
+    [Description("How the learning rates (images, labels and the Platt temperature alike) change over the steps: constant (KIP's), or cosine, annealed from their initial values towards 0 at the last step.")]
+    public KipSchedule LearningRateSchedule { get; set; } = KipSchedule.Constant;
 
     [Range(1, int.MaxValue), Description("Target images drawn (class-balanced, TargetBatchSize / classes per class) at every step.")]
     public int TargetBatchSize { get; set; } = 5000;

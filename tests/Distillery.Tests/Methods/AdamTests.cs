@@ -80,4 +80,30 @@ public sealed class AdamTests
         for (var i = 0; i < actual.Length; i++)
             actual[i].Should().BeApproximately(expected[i], 1e-13 * Math.Max(1, Math.Abs(expected[i])), $"coordinate {i}");
     }
+
+    [Fact]
+    public void A_rate_factor_scales_the_learning_rate_of_that_update_only()
+    {
+        using var scope = NewDisposeScope();
+        var random = new Random(33);
+        var start = Gaussian(random, 8);
+        var gradients = Enumerable.Range(0, 3).Select(_ => Gaussian(random, 8)).ToList();
+
+        var scaled = tensor(start, dtype: float64);
+        using var scaledAdam = new Adam(scaled, 0.04);
+        var plain = tensor(start, dtype: float64);
+        using var plainAdam = new Adam(plain, 0.04 * 0.25);
+        for (var t = 1; t <= gradients.Count; t++)
+        {
+            scaledAdam.Update(tensor(gradients[t - 1], dtype: float64), t, 0.25);
+            plainAdam.Update(tensor(gradients[t - 1], dtype: float64), t);
+        }
+
+        var expected = Textbook(start, gradients, 0.01);
+        var actual = Values(scaled);
+        for (var i = 0; i < actual.Length; i++)
+            actual[i].Should().BeApproximately(expected[i], 1e-13 * Math.Max(1, Math.Abs(expected[i])), $"coordinate {i}");
+        Values(scaledAdam.FirstMoment).Should().Equal(Values(plainAdam.FirstMoment), "the factor changes the step, not the moments");
+        Values(scaledAdam.SecondMoment).Should().Equal(Values(plainAdam.SecondMoment));
+    }
 }

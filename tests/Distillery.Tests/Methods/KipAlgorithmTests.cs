@@ -37,9 +37,10 @@ public sealed class KipAlgorithmTests
     };
 
     private static KipOptions Options(int steps, bool learnLabels = false, int checkpointInterval = 0,
-                                      KipLossKind loss = KipLossKind.Mse) => new()
+                                      KipLossKind loss = KipLossKind.Mse, KipSchedule schedule = KipSchedule.Constant) => new()
     {
         Loss = loss,
+        LearningRateSchedule = schedule,
         ImagesPerClass = 2,
         Steps = steps,
         LearningRate = 0.01,
@@ -112,6 +113,38 @@ public sealed class KipAlgorithmTests
         BitIdentical(support.Targets, encoded).Should().Be(!learnLabels);
     }
 
+    [Theory]
+    [InlineData(KipSchedule.Constant)]
+    [InlineData(KipSchedule.Cosine)]
+    public void Every_image_update_is_Adams_step_at_the_scheduled_rate(KipSchedule schedule)
+    {
+        // From the checkpoint of every step: θ_t − θ_{t−1} = −lr·f(t)·√(1−β₂ᵗ)/(1−β₁ᵗ) · m_t / (√v_t + ε·√(1−β₂ᵗ)),
+        // with f(t) the schedule's factor in closed form: 1, or ½(1 + cos(π(t−1)/T)).
+        using var scope = NewDisposeScope();
+        const int steps = 10;
+        const double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+        var store = new InMemoryCheckpointStore();
+        var options = Options(steps, checkpointInterval: 1, schedule: schedule);
+
+        new KipAlgorithm().Distill(Context(Train(), checkpoints: store), options);
+
+        store.Saved.Select(c => c.Step).Should().StartWith(Enumerable.Range(1, steps).Select(i => (long)i));
+        for (var t = 2; t <= steps; t++)
+        {
+            var factor = schedule == KipSchedule.Cosine ? 0.5 * (1 + Math.Cos(Math.PI * (t - 1) / steps)) : 1;
+            var bias2 = Math.Sqrt(1 - Math.Pow(beta2, t));
+            var before = Values(store.Saved[t - 2].Tensors["images"]);
+            var after = Values(store.Saved[t - 1].Tensors["images"]);
+            var m = Values(store.Saved[t - 1].Tensors["adam.images.m"]);
+            var v = Values(store.Saved[t - 1].Tensors["adam.images.v"]);
+            for (var i = 0; i < after.Length; i++)
+            {
+                var expected = -options.LearningRate * factor * bias2 / (1 - Math.Pow(beta1, t)) * m[i] / (Math.Sqrt(v[i]) + epsilon * bias2);
+                (after[i] - before[i]).Should().BeApproximately(expected, 1e-12, $"step {t}, coordinate {i}");
+            }
+        }
+    }
+
     [Fact]
     public void Same_seed_gives_identical_support_and_a_different_seed_does_not()
     {
@@ -133,11 +166,13 @@ public sealed class KipAlgorithmTests
     [InlineData(false, ScalarType.Float64, KipLossKind.PlattCrossEntropy)]
     [InlineData(true, ScalarType.Float64, KipLossKind.PlattCrossEntropy)]
     [InlineData(true, ScalarType.Float32, KipLossKind.PlattCrossEntropy)]
-    public void Cancelled_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one(bool learnLabels, ScalarType dtype, KipLossKind loss)
+    [InlineData(true, ScalarType.Float64, KipLossKind.PlattCrossEntropy, KipSchedule.Cosine)]
+    public void Cancelled_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one(bool learnLabels, ScalarType dtype, KipLossKind loss,
+                                                                                     KipSchedule schedule = KipSchedule.Constant)
     {
         using var scope = NewDisposeScope();
         var train = Train(dtype);
-        var options = Options(20, learnLabels, loss: loss);
+        var options = Options(20, learnLabels, loss: loss, schedule: schedule);
         var uninterruptedProgress = new RecordingProgress();
 
         var uninterruptedStore = new InMemoryCheckpointStore();
