@@ -30,7 +30,7 @@ public sealed class KipOptions
     [Range(0, int.MaxValue), Description("Optimisation steps (Adam).")]
     public int Steps { get; set; } = 1000;
 
-    [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Adam learning rate.")]
+    [Range(0.0, double.MaxValue, MinimumIsExclusive = true), Description("Adam learning rate of the images and labels (at step 1, when learningRateSchedule is cosine).")]
     public double LearningRate { get; set; } = 0.04;
 
     [Description("How the learning rates (images, labels and the Platt temperature alike) change over the steps: constant (KIP's), or cosine, annealed from their initial values towards 0 at the last step.")]

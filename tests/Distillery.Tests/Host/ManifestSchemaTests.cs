@@ -56,7 +56,10 @@ public sealed class ManifestSchemaTests(BundledPluginsFixture plugins) : IClassF
         learningRate["type"]!.GetValue<string>().Should().Be("number");
         learningRate["exclusiveMinimum"]!.GetValue<double>().Should().Be(0);
         learningRate["default"]!.GetValue<double>().Should().Be(0.04);
-        learningRate["description"]!.GetValue<string>().Should().Be("Adam learning rate.");
+        learningRate["description"]!.GetValue<string>().Should().Be("Adam learning rate of the images and labels (at step 1, when learningRateSchedule is cosine).");
+        var schedule = kip["properties"]!["options"]!["properties"]!["learningRateSchedule"]!;
+        schedule["enum"]!.AsArray().Select(v => v!.GetValue<string>()).Should().Equal("constant", "cosine");
+        schedule["default"]!.GetValue<string>().Should().Be("constant");
         var depth = schema["$defs"]!["kernel"]!["oneOf"]!.AsArray().Single(b => b!["title"]!.GetValue<string>() == "fc")!["properties"]!["options"]!["properties"]!["depth"]!;
         (depth["type"]!.GetValue<string>(), depth["minimum"]!.GetValue<int>(), depth["maximum"]!.GetValue<int>(), depth["default"]!.GetValue<int>())
             .Should().Be(("integer", 0, 64, 1));
