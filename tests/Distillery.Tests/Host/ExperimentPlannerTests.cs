@@ -159,7 +159,7 @@ public sealed class ExperimentPlannerTests(BundledPluginsFixture plugins) : ICla
     public void Unknown_option_lists_the_allowed_ones()
     {
         Problems(m => m["algorithm"]!["options"]!["stepz"] = 3).Should().ContainSingle()
-            .Which.Should().Be("algorithm.options.stepz: unknown option; allowed: imagesPerClass, steps, learningRate, " +
+            .Which.Should().Be("algorithm.options.stepz: unknown option; allowed: imagesPerClass, steps, learningRate, learningRateSchedule, " +
                                "targetBatchSize, regularization, loss, temperatureLearningRate, learnLabels, evaluationInterval, checkpointInterval");
     }
 
